@@ -1,0 +1,52 @@
+"""Model-call failures, classified so the user gets one actionable message per kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ErrorKind = Literal[
+    "connection",  # refused, DNS, reset before any answer
+    "tls",
+    "timeout",
+    "auth",  # 401/403
+    "not_found",  # 404: wrong URL or model name
+    "rate_limited",  # 429
+    "server",  # 5xx
+    "bad_request",  # other 4xx
+    "protocol",  # the answer was not the OpenAI shape we asked for
+]
+
+
+@dataclass
+class ModelError(Exception):
+    kind: ErrorKind
+    detail: str
+    status: int | None = None
+    retry_after_s: float | None = None
+
+    def __str__(self) -> str:
+        status = f" (HTTP {self.status})" if self.status else ""
+        return f"{self.kind}{status}: {self.detail}"
+
+    @property
+    def user_message(self) -> str:
+        """One sentence the user can act on; never includes secrets."""
+        return {
+            "connection": "cannot reach the model endpoint — is the server running and "
+            "is endpoint.base_url right?",
+            "tls": "TLS handshake with the model endpoint failed — check the certificate, "
+            "endpoint.ca_bundle or endpoint.verify_tls.",
+            "timeout": "the model endpoint did not answer in time — it may be overloaded; "
+            "raise endpoint.timeout_s or use a smaller model.",
+            "auth": "the model endpoint rejected the API key — set QWEN_LSP_API_KEY or "
+            "endpoint.api_key.",
+            "not_found": "the model endpoint answered 404 — check endpoint.model and "
+            "endpoint.base_url (it usually ends in /v1).",
+            "rate_limited": "the model endpoint is rate limiting requests; completions pause "
+            "and resume by themselves.",
+            "server": "the model endpoint had an internal error; retrying with backoff.",
+            "bad_request": "the model endpoint refused the request — the model may not support "
+            'this transport; try endpoint.transport = "chat".',
+            "protocol": "the model endpoint sent an answer that is not OpenAI-compatible.",
+        }[self.kind] + f" ({self})"

@@ -1,0 +1,430 @@
+"""The pygls language server: capabilities, feature registration and thin handlers.
+
+Handlers only translate between LSP types and the pure core (documents, engine, actions).
+Nothing here writes to stdout: on the stdio transport stdout is the protocol channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from . import __version__
+from .completion.engine import Completion, CompletionEngine, CompletionInput
+from .completion.postprocess_adapter import make_postprocessor
+from .completion.prompting import PromptPlanner
+from .context.tokens import TokenCounter
+from .documents import Document, DocumentNotOpen, DocumentStore
+from .endpoints import Detection, detect_endpoint, guess_from_url
+from .model.client import ModelClient, TransportName
+from .model.errors import ModelError
+from .notify import MessageGate
+from .settings import (
+    EndpointSettings,
+    Settings,
+    check_consistency,
+    load_base_settings,
+    merge,
+    redacted,
+)
+
+log = logging.getLogger("qwen_lsp")
+
+ACCEPT_COMMAND = "qwen-lsp.acceptCompletion"
+STATUS_NOTIFICATION = "qwen/status"
+DID_SHOW_COMPLETION = "textDocument/didShowCompletion"
+DID_PARTIALLY_ACCEPT = "textDocument/didPartiallyAcceptCompletion"
+CONFIG_SECTION = "qwen-lsp"
+WORD_AT_END = re.compile(r"[\w$]+$")
+# Shown completions remembered for accept/telemetry commands; bounded.
+MAX_REMEMBERED = 256
+
+
+class QwenLanguageServer(LanguageServer):
+    """Holds the state shared by handlers; behaviour lives in the core modules."""
+
+    def __init__(self, base_settings: Settings | None = None, base_errors: Sequence[str] = ()):
+        super().__init__(
+            "qwen-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
+        if base_settings is None:
+            base_settings, errors = load_base_settings()
+            base_errors = [*base_errors, *errors]
+        self.base_settings = base_settings
+        self.init_options: Any = None
+        self.client_settings: Any = None
+        self.settings = base_settings
+        self.pending_problems: list[str] = list(base_errors)
+        self.documents = DocumentStore()
+        self.counter = TokenCounter(base_settings.endpoint.model)
+        self.messages = MessageGate()
+        self.model = ModelClient(base_settings.endpoint, self.resolve_transport(base_settings))
+        self.planner = PromptPlanner(
+            base_settings,
+            self.counter,
+            transport=lambda: self.model.transport,
+            roots=self.workspace_roots,
+        )
+        self.engine = CompletionEngine(
+            base_settings,
+            self.model,
+            self.planner,
+            on_error=self.report_model_error,
+            on_success=self.model_recovered,
+            on_status=self.send_status,
+            postprocess=make_postprocessor(),
+        )
+        self.status_notifications = False
+        self.shown: dict[str, Completion] = {}
+        self.detection: tuple[EndpointSettings, Detection] | None = None
+        self.initialized_done = False
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    def background(self, coro: Any) -> None:
+        """Run a coroutine detached, keeping a reference so it is not garbage collected."""
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    # --- settings -------------------------------------------------------------------------
+
+    def resolve_transport(self, settings: Settings) -> TransportName:
+        """Settings win; else the probed kind for this endpoint; else a guess from the URL."""
+        detection = getattr(self, "detection", None)
+        auto = settings.endpoint.transport == "auto"
+        if auto and detection is not None and detection[0] == settings.endpoint:
+            return detection[1].transport
+        return guess_from_url(settings.endpoint).transport
+
+    async def detect_transport(self) -> None:
+        """Probe the endpoint once per endpoint setting, in the background."""
+        endpoint = self.settings.endpoint
+        try:
+            detected = await detect_endpoint(endpoint)
+        except Exception as exc:  # detection is an optimisation; never fatal
+            log.info("endpoint detection failed: %s", exc)
+            return
+        if endpoint != self.settings.endpoint:
+            return  # settings changed meanwhile; a newer probe runs
+        self.detection = (endpoint, detected)
+        log.info("endpoint detected: %s", detected.describe())
+        self.log_to_client(f"endpoint: {detected.describe()}", types.MessageType.Info)
+        self.model.transport = self.resolve_transport(self.settings)
+
+    def apply_settings(self) -> list[str]:
+        """Recompute effective settings from every layer; returns problems to show."""
+        settings, problems = self.base_settings, []
+        for layer_name, layer in (
+            ("initializationOptions", self.init_options),
+            ("client settings", self.client_settings),
+        ):
+            if isinstance(layer, dict):
+                layer = {k: v for k, v in layer.items() if k != "statusNotifications"}
+            settings, errors = merge(settings, layer)
+            problems += [f"{layer_name}: {e}" for e in errors]
+        consistency = check_consistency(settings)
+        if consistency:
+            problems += consistency
+            # Keep the endpoint that worked rather than one we know is broken.
+            settings = _replace_endpoint(settings, self.settings.endpoint)
+        endpoint_changed = settings.endpoint != self.settings.endpoint
+        self.settings = settings
+        self.planner.settings = settings
+        if endpoint_changed or self.model.transport != self.resolve_transport(settings):
+            old = self.model
+            self.model = ModelClient(settings.endpoint, self.resolve_transport(settings))
+            self.messages.recovered()
+            if _loop_running():
+                self.background(old.aclose())
+                if endpoint_changed and self.initialized_done:
+                    self.background(self.detect_transport())
+        self.engine.configure(settings, self.model)
+        logging.getLogger("qwen_lsp").setLevel(settings.log_level.upper())
+        return problems
+
+    # --- user messages --------------------------------------------------------------------
+
+    def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=f"qwen-lsp: {message}"))
+
+    def log_to_client(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
+        self.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+    def report_problems(self, problems: Sequence[str]) -> None:
+        for problem in problems:
+            log.warning("settings: %s", problem)
+            self.log_to_client(f"settings: {problem}", types.MessageType.Warning)
+        if problems:
+            summary = (
+                problems[0]
+                if len(problems) == 1
+                else f"{problems[0]} (and {len(problems) - 1} more; see the log)"
+            )
+            self.show(f"invalid settings ignored: {summary}", types.MessageType.Warning)
+
+    def report_model_error(self, error: ModelError) -> None:
+        should_log, swallowed = self.messages.should_log(error.kind)
+        if should_log:
+            extra = f" ({swallowed} similar since last report)" if swallowed else ""
+            log.warning("model request failed: %s%s", error, extra)
+            self.log_to_client(f"model request failed: {error}{extra}", types.MessageType.Warning)
+        if self.messages.should_show(error.kind):
+            self.show(error.user_message, types.MessageType.Error)
+
+    def model_recovered(self) -> None:
+        if self.messages.recovered():
+            self.log_to_client("model endpoint is answering again", types.MessageType.Info)
+
+    def send_status(self, state: str, message: str) -> None:
+        if self.status_notifications:
+            self.protocol.notify(
+                STATUS_NOTIFICATION, {"state": state, "busy": state == "busy", "message": message}
+            )
+
+    def workspace_roots(self) -> list[str]:
+        try:
+            workspace = self.workspace
+        except RuntimeError:
+            return []
+        roots = [to_fs_path(f.uri) for f in workspace.folders.values()]
+        if not roots and workspace.root_path:
+            roots = [workspace.root_path]
+        return [r for r in roots if r]
+
+    def remember_shown(self, completion: Completion) -> None:
+        self.shown[completion.id] = completion
+        while len(self.shown) > MAX_REMEMBERED:
+            self.shown.pop(next(iter(self.shown)))
+
+    # --- documents ------------------------------------------------------------------------
+
+    def document_or_error(self, uri: str) -> Document:
+        try:
+            return self.documents.get(uri)
+        except DocumentNotOpen:
+            raise JsonRpcInvalidParams(
+                f"document {uri} is not open (send textDocument/didOpen first)"
+            ) from None
+
+    def completion_input(
+        self, doc: Document, position: types.Position, automatic: bool
+    ) -> CompletionInput:
+        if position.line < 0 or position.character < 0:
+            raise JsonRpcInvalidParams(f"invalid position {position.line}:{position.character}")
+        if position.line >= doc.line_count + 1:
+            raise JsonRpcInvalidParams(
+                f"position {position.line}:{position.character} is past the end of {doc.uri} "
+                f"({doc.line_count} lines)"
+            )
+        return CompletionInput(
+            uri=doc.uri,
+            text=doc.text,
+            offset=doc.offset_at(position),
+            language_id=doc.language_id,
+            path=doc.path,
+            version=doc.version,
+            automatic=automatic,
+            tree=doc.tree,
+            source_bytes=doc.source_bytes if doc.tree is not None else None,
+        )
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _replace_endpoint(settings: Settings, endpoint: Any) -> Settings:
+    return dataclasses.replace(settings, endpoint=endpoint)
+
+
+def end_position(doc: Document, position: types.Position, extra_chars: int) -> types.Position:
+    if extra_chars <= 0:
+        return position
+    offset = doc.offset_at(position)
+    return doc.position_at(offset + extra_chars)
+
+
+def build_server(
+    base_settings: Settings | None = None, base_errors: Sequence[str] = ()
+) -> QwenLanguageServer:
+    server = QwenLanguageServer(base_settings, base_errors)
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: QwenLanguageServer, params: types.InitializeParams) -> None:
+        ls.init_options = params.initialization_options
+        if isinstance(ls.init_options, dict):
+            ls.status_notifications = bool(ls.init_options.get("statusNotifications"))
+        ls.documents.encoding = str(ls.workspace.position_encoding or "utf-16")
+        ls.pending_problems += ls.apply_settings()
+        ls.counter.model = ls.settings.endpoint.model
+        ls.counter.start_loading()
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: QwenLanguageServer, params: types.InitializedParams) -> None:
+        log.info("qwen-lsp %s ready; settings %s", __version__, redacted(ls.settings))
+        problems, ls.pending_problems = ls.pending_problems, []
+        ls.report_problems(problems)
+        ls.initialized_done = True
+        await pull_configuration(ls)
+        ls.background(ls.detect_transport())
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: QwenLanguageServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        if params.settings:
+            ls.client_settings = params.settings
+            ls.report_problems(ls.apply_settings())
+        else:
+            await pull_configuration(ls)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: QwenLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        item = params.text_document
+        ls.documents.open(item.uri, item.language_id, item.version, item.text)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: QwenLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        try:
+            ls.documents.change(uri, params.text_document.version, params.content_changes)
+        except DocumentNotOpen:
+            log.warning("didChange for %s, which was never opened; ignored", uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: QwenLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.engine.cancel(uri)
+        ls.engine.cache.forget(uri)
+        ls.documents.close(uri)
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(
+        ls: QwenLanguageServer, params: types.InlineCompletionParams
+    ) -> types.InlineCompletionList | None:
+        doc = ls.document_or_error(params.text_document.uri)
+        automatic = params.context.trigger_kind != types.InlineCompletionTriggerKind.Invoked
+        request = ls.completion_input(doc, params.position, automatic)
+        completions = await ls.engine.complete(request)
+        items = []
+        for completion in completions:
+            ls.remember_shown(completion)
+            end = end_position(doc, params.position, completion.replace_suffix_chars)
+            items.append(
+                types.InlineCompletionItem(
+                    insert_text=completion.text,
+                    range=types.Range(params.position, end),
+                    command=types.Command(
+                        "Accept Qwen completion", ACCEPT_COMMAND, [completion.id]
+                    ),
+                )
+            )
+        return types.InlineCompletionList(items=items)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=[".", "(", " ", "\n"], resolve_provider=False),
+    )
+    async def completion(
+        ls: QwenLanguageServer, params: types.CompletionParams
+    ) -> types.CompletionList | None:
+        if not ls.settings.completion.completion_items:
+            return None
+        doc = ls.document_or_error(params.text_document.uri)
+        automatic = (
+            params.context is None
+            or params.context.trigger_kind != types.CompletionTriggerKind.Invoked
+        )
+        request = ls.completion_input(doc, params.position, automatic)
+        completions = await ls.engine.complete(request)
+        return types.CompletionList(
+            is_incomplete=True,
+            items=[completion_item(doc, request, params.position, c) for c in completions],
+        )
+
+    @server.command(ACCEPT_COMMAND)
+    def accept_completion(ls: QwenLanguageServer, args: Any) -> None:
+        completion_id = args[0] if isinstance(args, (list, tuple)) and args else args
+        completion = ls.shown.pop(str(completion_id), None)
+        log.debug("accepted %s (%s)", completion_id, "known" if completion else "unknown")
+
+    @server.feature(DID_SHOW_COMPLETION)
+    def did_show_completion(ls: QwenLanguageServer, params: Any) -> None:
+        log.debug("client showed a completion: %s", params)
+
+    @server.feature(DID_PARTIALLY_ACCEPT)
+    def did_partially_accept(ls: QwenLanguageServer, params: Any) -> None:
+        log.debug("client partially accepted a completion: %s", params)
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: QwenLanguageServer, params: Any) -> None:
+        for uri in list(ls.engine._inflight):
+            ls.engine.cancel(uri)
+        await ls.model.aclose()
+
+    return server
+
+
+async def pull_configuration(ls: QwenLanguageServer) -> None:
+    """Ask the client for our settings section when it supports workspace/configuration."""
+    caps = ls.client_capabilities.workspace
+    if not (caps and caps.configuration):
+        return
+    try:
+        result = await asyncio.wait_for(
+            ls.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section=CONFIG_SECTION)])
+            ),
+            timeout=5,
+        )
+    except Exception as exc:  # a client that fails here must not break start-up
+        log.info("workspace/configuration unavailable: %s", exc)
+        return
+    if result and isinstance(result[0], dict) and result[0]:
+        ls.client_settings = result[0]
+        ls.report_problems(ls.apply_settings())
+
+
+def completion_item(
+    doc: Document, request: CompletionInput, position: types.Position, completion: Completion
+) -> types.CompletionItem:
+    """A plain completion item for clients without inline completion.
+
+    The edit starts at the beginning of the word being typed so clients' fuzzy filtering (which
+    matches the word against ``filterText``) keeps the item while the user types on.
+    """
+    line_before = request.prefix.rsplit("\n", 1)[-1]
+    match = WORD_AT_END.search(line_before)
+    word = match.group(0) if match else ""
+    start = doc.position_at(request.offset - len(word))
+    end = end_position(doc, position, completion.replace_suffix_chars)
+    new_text = word + completion.text
+    first_line = new_text.strip().split("\n", 1)[0]
+    label = first_line if len(first_line) <= 60 else first_line[:57] + "…"
+    return types.CompletionItem(
+        label=label,
+        kind=types.CompletionItemKind.Snippet,
+        detail="Qwen",
+        documentation=types.MarkupContent(
+            types.MarkupKind.Markdown, f"```{doc.language_id}\n{new_text}\n```"
+        ),
+        filter_text=word + completion.text.split("\n", 1)[0],
+        sort_text="0000",
+        preselect=True,
+        insert_text_format=types.InsertTextFormat.PlainText,
+        text_edit=types.TextEdit(types.Range(start, end), new_text),
+        command=types.Command("Accept Qwen completion", ACCEPT_COMMAND, [completion.id]),
+    )

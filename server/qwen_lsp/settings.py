@@ -1,0 +1,336 @@
+"""One typed settings model, merged from every source and validated with clear errors.
+
+Sources, lowest priority first: built-in defaults < config file (TOML) < environment variables <
+``initializationOptions`` < ``workspace/didChangeConfiguration``. Keys may be snake_case or
+camelCase (editors use camelCase); unknown keys and bad values are reported, never fatal: the
+previous (or default) value is kept and the user is told what to fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin, get_type_hints
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+Transport = Literal["auto", "completions", "chat", "infill", "ollama"]
+PromptFormat = Literal["auto", "file", "repo"]
+
+# Keys whose values must never be printed (logs, doctor output, error messages).
+SECRET_KEYS = frozenset({"api_key"})
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    """Where the model lives and how to talk to it."""
+
+    base_url: str = "http://127.0.0.1:8080/v1"
+    api_key: str = field(default="", repr=False)
+    model: str = "qwen2.5-coder"
+    transport: Transport = "auto"
+    connect_timeout_s: float = field(default=3.0, metadata={"min": 0.1, "max": 120})
+    # Whole request (headers + full stream) for a completion; actions get actions.timeout_s.
+    timeout_s: float = field(default=20.0, metadata={"min": 0.5, "max": 600})
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    verify_tls: bool = True
+    ca_bundle: str = ""
+    proxy: str = ""
+
+
+@dataclass(frozen=True)
+class CompletionSettings:
+    """Inline completion behaviour."""
+
+    enabled: bool = True
+    max_tokens: int = field(default=64, metadata={"min": 1, "max": 4096})
+    multiline_max_tokens: int = field(default=256, metadata={"min": 1, "max": 8192})
+    temperature: float = field(default=0.1, metadata={"min": 0.0, "max": 2.0})
+    top_p: float = field(default=0.95, metadata={"min": 0.0, "max": 1.0})
+    debounce_ms: int = field(default=60, metadata={"min": 0, "max": 5000})
+    prompt_format: PromptFormat = "auto"
+    multiline: Literal["auto", "always", "never"] = "auto"
+    disabled_languages: list[str] = field(default_factory=list)
+    # Also answer textDocument/completion with AI items (for clients without inline completion).
+    completion_items: bool = True
+
+
+@dataclass(frozen=True)
+class ContextSettings:
+    """How much context goes into a prompt."""
+
+    max_prompt_tokens: int = field(default=3072, metadata={"min": 256, "max": 131072})
+    # Share of the budget for the current file's prefix+suffix; the rest is cross-file context.
+    local_share: float = field(default=0.6, metadata={"min": 0.1, "max": 1.0})
+    suffix_share: float = field(default=0.25, metadata={"min": 0.0, "max": 0.9})
+    workspace_index: bool = True
+    max_index_files: int = field(default=5000, metadata={"min": 0, "max": 200000})
+    max_file_bytes: int = field(default=1_000_000, metadata={"min": 1000, "max": 50_000_000})
+    ignore_globs: list[str] = field(default_factory=list)
+    repo_name: str = ""
+
+
+@dataclass(frozen=True)
+class CustomAction:
+    title: str = ""
+    prompt: str = ""
+    kind: str = "refactor"
+
+
+@dataclass(frozen=True)
+class ActionSettings:
+    enabled: bool = True
+    max_tokens: int = field(default=2048, metadata={"min": 16, "max": 32768})
+    temperature: float = field(default=0.2, metadata={"min": 0.0, "max": 2.0})
+    timeout_s: float = field(default=120.0, metadata={"min": 1, "max": 1800})
+    # Chat model for actions; empty means endpoint.model.
+    model: str = ""
+    custom: list[CustomAction] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Settings:
+    endpoint: EndpointSettings = field(default_factory=EndpointSettings)
+    completion: CompletionSettings = field(default_factory=CompletionSettings)
+    context: ContextSettings = field(default_factory=ContextSettings)
+    actions: ActionSettings = field(default_factory=ActionSettings)
+    log_level: Literal["error", "warning", "info", "debug"] = "info"
+
+
+# Environment variables, in priority order per setting (first one set wins).
+ENV_VARS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("endpoint", "api_key"): ("QWEN_LSP_API_KEY", "OPENAI_API_KEY", "DASHSCOPE_API_KEY"),
+    ("endpoint", "base_url"): ("QWEN_LSP_BASE_URL", "OPENAI_BASE_URL"),
+    ("endpoint", "model"): ("QWEN_LSP_MODEL",),
+    ("endpoint", "transport"): ("QWEN_LSP_TRANSPORT",),
+    ("completion", "max_tokens"): ("QWEN_LSP_MAX_TOKENS",),
+    ("completion", "temperature"): ("QWEN_LSP_TEMPERATURE",),
+    ("completion", "debounce_ms"): ("QWEN_LSP_DEBOUNCE_MS",),
+    ("endpoint", "timeout_s"): ("QWEN_LSP_TIMEOUT_S",),
+    ("log_level", ""): ("QWEN_LSP_LOG_LEVEL",),
+}
+
+# Top-level keys under which editors nest our section.
+SECTION_NAMES = ("qwen-lsp", "qwenLsp", "qwen_lsp", "qwen")
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def snake_case(key: str) -> str:
+    key = key.replace("-", "_")
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
+
+
+def default_config_paths() -> list[Path]:
+    """User config file locations, lowest priority first."""
+    if explicit := os.environ.get("QWEN_LSP_CONFIG"):
+        return [Path(explicit).expanduser()]
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return [base / "qwen-lsp" / "config.toml"]
+
+
+def load_toml(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """Read one TOML config file; a missing file is not an error, a broken one is reported."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle), []
+    except FileNotFoundError:
+        return {}, []
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return {}, [f"config file {path}: {exc}"]
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for (section, key), names in ENV_VARS.items():
+        for name in names:
+            value = environ.get(name)
+            if value:
+                if key:
+                    out.setdefault(section, {})[key] = value
+                else:
+                    out[section] = value
+                break
+    return out
+
+
+def unwrap_section(payload: Any) -> Any:
+    """Editors send either our section directly or the whole settings tree containing it."""
+    if isinstance(payload, Mapping):
+        for name in SECTION_NAMES:
+            if isinstance(payload.get(name), Mapping):
+                return payload[name]
+    return payload
+
+
+def _coerce_scalar(value: Any, kind: type, where: str) -> Any:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {
+            "true",
+            "1",
+            "yes",
+            "on",
+            "false",
+            "0",
+            "no",
+            "off",
+        }:
+            return value.lower() in {"true", "1", "yes", "on"}
+        raise SettingsError(f"{where}: expected true or false, got {value!r}")
+    if kind in (int, float):
+        if isinstance(value, bool):
+            raise SettingsError(f"{where}: expected a number, got {value!r}")
+        try:
+            number = kind(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{where}: expected a number, got {value!r}") from None
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise SettingsError(f"{where}: expected a whole number, got {value!r}")
+        return number
+    if kind is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise SettingsError(f"{where}: expected text, got {value!r}")
+    raise SettingsError(f"{where}: unsupported setting type")
+
+
+def _coerce(value: Any, hint: Any, where: str, meta: Mapping[str, Any]) -> Any:
+    origin = get_origin(hint)
+    if origin is Literal:
+        choices = get_args(hint)
+        lowered = value.lower() if isinstance(value, str) else value
+        if lowered not in choices:
+            raise SettingsError(
+                f"{where}: must be one of {', '.join(map(str, choices))}; got {value!r}"
+            )
+        return lowered
+    if origin is list:
+        (item_hint,) = get_args(hint)
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)):
+            raise SettingsError(f"{where}: expected a list, got {value!r}")
+        return [_coerce(item, item_hint, f"{where}[{i}]", {}) for i, item in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise SettingsError(f"{where}: expected a table of name = value")
+        return {str(k): _coerce_scalar(v, str, f"{where}.{k}") for k, v in value.items()}
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, Mapping):
+            raise SettingsError(f"{where}: expected a table")
+        merged, errors = _merge_dataclass(hint(), value, where)
+        if errors:
+            raise SettingsError("; ".join(errors))
+        return merged
+    number = _coerce_scalar(value, hint, where)
+    if "min" in meta and number < meta["min"]:
+        raise SettingsError(f"{where}: must be at least {meta['min']}, got {number}")
+    if "max" in meta and number > meta["max"]:
+        raise SettingsError(f"{where}: must be at most {meta['max']}, got {number}")
+    return number
+
+
+def _merge_dataclass(current: Any, patch: Mapping[str, Any], where: str) -> tuple[Any, list[str]]:
+    """Apply a (partial) mapping onto a settings dataclass; bad entries are skipped and reported."""
+    hints = get_type_hints(type(current))
+    by_name = {f.name: f for f in fields(current)}
+    changes: dict[str, Any] = {}
+    errors: list[str] = []
+    for raw_key, value in patch.items():
+        key = snake_case(str(raw_key))
+        path = f"{where}.{key}" if where else key
+        spec = by_name.get(key)
+        if spec is None:
+            errors.append(f"unknown setting {path!r}")
+            continue
+        if value is None:
+            continue
+        hint = hints[key]
+        try:
+            if dataclasses.is_dataclass(hint) and isinstance(value, Mapping):
+                merged, sub_errors = _merge_dataclass(getattr(current, key), value, path)
+                errors.extend(sub_errors)
+                changes[key] = merged
+            else:
+                changes[key] = _coerce(value, hint, path, spec.metadata)
+        except SettingsError as exc:
+            errors.append(str(exc))
+    return dataclasses.replace(current, **changes), errors
+
+
+def merge(settings: Settings, patch: Mapping[str, Any] | None) -> tuple[Settings, list[str]]:
+    """``settings`` with ``patch`` applied, plus readable errors for what was skipped."""
+    if not patch:
+        return settings, []
+    section = unwrap_section(patch)
+    if not isinstance(section, Mapping):
+        return settings, [f"settings must be a table/object, got {type(section).__name__}"]
+    merged, errors = _merge_dataclass(settings, section, "")
+    return merged, errors
+
+
+def check_consistency(settings: Settings) -> list[str]:
+    """Problems that no single value shows, e.g. a base URL that is not http(s)."""
+    problems = []
+    url = settings.endpoint.base_url
+    if not re.match(r"^https?://[^/\s]+", url):
+        problems.append(f"endpoint.base_url must start with http:// or https://, got {url!r}")
+    if settings.endpoint.ca_bundle and not Path(settings.endpoint.ca_bundle).expanduser().exists():
+        problems.append(f"endpoint.ca_bundle {settings.endpoint.ca_bundle!r} does not exist")
+    return problems
+
+
+def load_base_settings(
+    environ: Mapping[str, str] | None = None, config_paths: list[Path] | None = None
+) -> tuple[Settings, list[str]]:
+    """Defaults < config file < environment, the layer below what the editor sends."""
+    environ = os.environ if environ is None else environ
+    settings, errors = Settings(), []
+    for path in default_config_paths() if config_paths is None else config_paths:
+        data, file_errors = load_toml(path)
+        errors += file_errors
+        settings, merge_errors = merge(settings, data)
+        errors += [f"{path}: {e}" for e in merge_errors]
+    settings, env_errors = merge(settings, env_overrides(environ))
+    errors += [f"environment: {e}" for e in env_errors]
+    return settings, errors
+
+
+def redacted(settings: Settings) -> dict[str, Any]:
+    """Settings as a plain dict with secrets masked, for logs and `doctor`."""
+
+    def mask(obj: Any) -> Any:
+        if dataclasses.is_dataclass(obj):
+            out = {}
+            for f in fields(obj):
+                value = getattr(obj, f.name)
+                if f.name in SECRET_KEYS:
+                    out[f.name] = mask_secret(value)
+                elif f.name == "headers":
+                    out[f.name] = {k: "***" for k in value}
+                else:
+                    out[f.name] = mask(value)
+            return out
+        if isinstance(obj, list):
+            return [mask(v) for v in obj]
+        return obj
+
+    return mask(settings)
+
+
+def mask_secret(value: str) -> str:
+    if not value:
+        return "(not set)"
+    return f"set ({len(value)} characters)"
