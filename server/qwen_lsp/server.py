@@ -234,7 +234,7 @@ class QwenLanguageServer(LanguageServer):
             version=doc.version,
             automatic=automatic,
             tree=doc.tree,
-            source_bytes=doc.source_bytes if doc.tree is not None else None,
+            source_bytes=doc.source if doc.tree is not None else None,
         )
 
 
@@ -267,7 +267,7 @@ def build_server(
         ls.init_options = params.initialization_options
         if isinstance(ls.init_options, dict):
             ls.status_notifications = bool(ls.init_options.get("statusNotifications"))
-        ls.documents.encoding = str(ls.workspace.position_encoding or "utf-16")
+        ls.documents.set_encoding(ls.workspace.position_encoding or "utf-16")
         ls.pending_problems += ls.apply_settings()
         ls.counter.model = ls.settings.endpoint.model
         ls.counter.start_loading()
@@ -294,13 +294,13 @@ def build_server(
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: QwenLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
-        ls.documents.open(item.uri, item.language_id, item.version, item.text)
+        ls.documents.open(item.uri, item.text, item.version, item.language_id)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: QwenLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
         try:
-            ls.documents.change(uri, params.text_document.version, params.content_changes)
+            ls.documents.change(uri, params.content_changes, params.text_document.version)
         except DocumentNotOpen:
             log.warning("didChange for %s, which was never opened; ignored", uri)
 
