@@ -41,6 +41,12 @@ SPECS: dict[str, LanguageSpec] = {
         LanguageSpec("java", "tree_sitter_java", line_comment="//"),
         LanguageSpec("c", "tree_sitter_c", line_comment="//"),
         LanguageSpec("cpp", "tree_sitter_cpp", line_comment="//"),
+        # Extra grammars (verified to load with tree-sitter 0.26; queries in syntax/queries/).
+        LanguageSpec("shellscript", "tree_sitter_bash", line_comment="#"),
+        LanguageSpec("ruby", "tree_sitter_ruby", line_comment="#"),
+        LanguageSpec("php", "tree_sitter_php", "language_php", "//"),
+        LanguageSpec("csharp", "tree_sitter_c_sharp", line_comment="//"),
+        LanguageSpec("lua", "tree_sitter_lua", line_comment="--"),
     )
 }
 
@@ -57,6 +63,14 @@ ALIASES: dict[str, str] = {
     "c++": "cpp",
     "cuda": "cpp",
     "objective-c": "c",
+    "sh": "shellscript",
+    "bash": "shellscript",
+    "zsh": "shellscript",
+    "shell": "shellscript",
+    "rb": "ruby",
+    "c#": "csharp",
+    "cs": "csharp",
+    "c_sharp": "csharp",
 }
 
 EXTENSIONS: dict[str, str] = {
@@ -81,6 +95,15 @@ EXTENSIONS: dict[str, str] = {
     ".hpp": "cpp",
     ".hh": "cpp",
     ".hxx": "cpp",
+    ".sh": "shellscript",
+    ".bash": "shellscript",
+    ".zsh": "shellscript",
+    ".rb": "ruby",
+    ".rake": "ruby",
+    ".gemspec": "ruby",
+    ".php": "php",
+    ".cs": "csharp",
+    ".lua": "lua",
 }
 
 
