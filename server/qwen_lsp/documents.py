@@ -97,11 +97,20 @@ def _as_position(position: PositionLike) -> tuple[int, int]:
 def _change_parts(change: ChangeLike) -> tuple[tuple[PositionLike, PositionLike] | None, str]:
     """(range or None, text) of a content change given as an lsprotocol object or a dict."""
     if isinstance(change, Mapping):
-        rng = change.get("range")
-        text = change["text"]
-        return (None if rng is None else (rng["start"], rng["end"])), text
-    rng = getattr(change, "range", None)
-    return (None if rng is None else (rng.start, rng.end)), change.text
+        return _range_parts(change.get("range")), change["text"]
+    return _range_parts(getattr(change, "range", None)), change.text
+
+
+def _range_parts(rng: object) -> tuple[PositionLike, PositionLike] | None:
+    """(start, end) of an lsprotocol Range, a {"start", "end"} dict or a (start, end) pair."""
+    if rng is None:
+        return None
+    if isinstance(rng, types.Range):
+        return rng.start, rng.end
+    if isinstance(rng, Mapping):
+        return rng["start"], rng["end"]
+    start, end = rng  # type: ignore[misc]
+    return start, end
 
 
 def common_affixes(old: str, new: str) -> tuple[int, int]:

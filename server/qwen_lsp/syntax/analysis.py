@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from tree_sitter import Language, Node, Query, QueryCursor, Tree
@@ -313,8 +313,16 @@ def enclosing_scopes(
         if node.type in table.scopes and _contains(node, byte):
             found.append(scope_of(node, source, table))
         node = node.parent
-    found.reverse()
-    return found
+    return _as_methods(found[::-1], table)
+
+
+def _as_methods(scopes: list[Scope], table: SyntaxTable) -> list[Scope]:
+    """A function directly inside a class-like scope is a method."""
+    out = list(scopes)
+    for i in range(1, len(out)):
+        if out[i].kind == "function" and out[i - 1].kind in table.containers:
+            out[i] = replace(out[i], kind="method")
+    return out
 
 
 def _indent_scopes(tree: Tree, source: bytes, byte: int, table: SyntaxTable) -> list[Scope] | None:
@@ -337,8 +345,7 @@ def _indent_scopes(tree: Tree, source: bytes, byte: int, table: SyntaxTable) -> 
             if column > len(header_line.expandtabs(8)):
                 found.append(scope_of(node, source, table))
         node = node.parent
-    found.reverse()
-    return found
+    return _as_methods(found[::-1], table)
 
 
 # --------------------------------------------------------------------------------------------

@@ -261,7 +261,7 @@ _JAVA = SyntaxTable(
         "switch_expression",
         "lambda_expression",
     ),
-    strings=_f("string_literal", "character_literal", "string_fragment", "text_block"),
+    strings=_f("string_literal", "character_literal", "string_fragment"),
     comments=_f("line_comment", "block_comment"),
     identifiers=_f("identifier", "type_identifier"),
 )
@@ -285,9 +285,7 @@ _C_OPENERS = _f(
     "switch_statement",
     "case_statement",
 )
-_C_STRINGS = _f(
-    "string_literal", "char_literal", "system_lib_string", "string_content", "raw_string_literal"
-)
+_C_STRINGS = _f("string_literal", "char_literal", "system_lib_string", "string_content")
 _C_IDENTIFIERS = _f("identifier", "type_identifier", "field_identifier")
 _C = SyntaxTable(
     query_file="c",
@@ -311,7 +309,7 @@ _CPP = SyntaxTable(
     ),
     openers=_C_OPENERS
     | _f("class_specifier", "namespace_definition", "try_statement", "catch_clause"),
-    strings=_C_STRINGS,
+    strings=_C_STRINGS | _f("raw_string_literal"),
     comments=_f("comment"),
     identifiers=_C_IDENTIFIERS | _f("namespace_identifier"),
     wrappers=_f("template_declaration"),

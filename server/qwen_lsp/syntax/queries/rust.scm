@@ -8,7 +8,7 @@
 (union_item name: (type_identifier) @name) @definition.union
 (trait_item name: (type_identifier) @name) @definition.trait
 (type_item name: (type_identifier) @name) @definition.type
-(impl_item type: (_) @name) @definition.impl
+(impl_item) @definition.impl
 (mod_item name: (identifier) @name) @definition.module
 (macro_definition name: (identifier) @name) @definition.macro
 (const_item name: (identifier) @name) @definition.constant

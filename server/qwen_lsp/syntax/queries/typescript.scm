@@ -13,4 +13,4 @@
 (interface_body (property_signature name: (_) @name) @definition.field)
 
 ; @section imports
-(import_alias (identifier) @import.name) @import
+(import_require_clause (identifier) @import.name source: (string (string_fragment) @import.module))
