@@ -309,7 +309,7 @@ class Document:
         start_byte, old_end_byte = index.byte_offset(start), index.byte_offset(end)
         index.apply_edit(start, end, new_text)
         self._source = None
-        self._update_records_lines()
+        self._update_records_lines(start)
         if self._itree is not None:
             self._edit_tree(start_byte, old_end_byte, new_text)
         self._check_size_guard()
@@ -319,7 +319,9 @@ class Document:
         new_bytes = new_text.encode("utf-8", "surrogatepass")
         old_source = self._itree.source
         edit = compute_edit(old_source, start_byte, old_end_byte, new_bytes)
-        self._itree.apply(edit, old_source[:start_byte] + new_bytes + old_source[old_end_byte:])
+        self._itree.apply(
+            edit, b"".join((old_source[:start_byte], new_bytes, old_source[old_end_byte:]))
+        )
 
     def _check_size_guard(self) -> None:
         size = self._index.byte_length
@@ -343,7 +345,8 @@ class Document:
             merged = _merge(latest, old_text, start, end, inserted, now, self.version)
             records.pop()
         for i, record in enumerate(records):
-            records[i] = _shift(record, start, end, delta, len(inserted))
+            if record.end >= start:  # records wholly before the edit stay as they are
+                records[i] = _shift(record, start, end, delta, len(inserted))
         if merged is None:
             merged = _new_record(old_text, start, end, inserted, now, self.version)
         merged = _trim(merged)
@@ -359,14 +362,16 @@ class Document:
             and max(end - start, latest.end - latest.start) < MAX_RECORDED_CHARS
         )
 
-    def _update_records_lines(self) -> None:
-        """Recompute line numbers of records from their (already shifted) offsets."""
+    def _update_records_lines(self, edit_start: int) -> None:
+        """Recompute line numbers of records at or after an edit (earlier lines cannot move)."""
         index = self._index
         records = self.recent_edits
         for i, record in enumerate(records):
+            if record.end < edit_start:
+                continue
             start_line, end_line = index.line_of(record.start), index.line_of(record.end)
             if (start_line, end_line) != (record.start_line, record.end_line):
-                records[i] = replace(record, start_line=start_line, end_line=end_line)
+                records[i] = _relined(record, start_line, end_line)
 
 
 def _new_record(
@@ -417,12 +422,27 @@ def _shift(record: EditRecord, start: int, end: int, delta: int, inserted_len: i
     if start >= record.end and start > record.start:
         return record
     if end <= record.start:
-        return replace(record, start=record.start + delta, end=record.end + delta)
+        return _moved(record, record.start + delta, record.end + delta)
     # Overlap: the record's region is partly rewritten; cover both regions.
     return replace(
         record,
         start=min(record.start, start),
         end=max(record.end + delta, start + inserted_len),
+    )
+
+
+def _moved(record: EditRecord, start: int, end: int) -> EditRecord:
+    """``replace(record, start=..., end=...)`` without its introspection (hot path)."""
+    r = record
+    return EditRecord(
+        r.time, r.version, start, end, r.start_line, r.end_line, r.inserted, r.removed, r.truncated
+    )
+
+
+def _relined(record: EditRecord, start_line: int, end_line: int) -> EditRecord:
+    r = record
+    return EditRecord(
+        r.time, r.version, r.start, r.end, start_line, end_line, r.inserted, r.removed, r.truncated
     )
 
 

@@ -189,16 +189,63 @@ class LineIndex:
     """Line starts (as string indices and UTF-8 byte offsets) of one text, updatable in place.
 
     Lookups bisect the start lists (O(log n)). :meth:`apply_edit` splices the lists after a text
-    edit instead of rescanning the whole text.
+    edit instead of rescanning the text. Shifting every later line start on each keystroke would
+    cost O(lines), so an edit that adds or removes no line break records a pending shift of the
+    starts from one line on; typing on one line keeps adding to it, and anything else applies it.
     """
 
-    __slots__ = ("_byte_starts", "_lone_cr", "_starts", "text")
+    __slots__ = (
+        "_byte_shift",
+        "_byte_starts",
+        "_lone_cr",
+        "_shift",
+        "_shift_from",
+        "_starts",
+        "text",
+    )
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._starts = line_starts(text)
         self._byte_starts = self._bytes_for(0, 0, self._starts)
         self._lone_cr: bool | None = None
+        # starts[i] for i >= _shift_from are stored without the pending shift
+        self._shift_from = len(self._starts)
+        self._shift = 0
+        self._byte_shift = 0
+
+    # ---- stored values, corrected for the pending shift
+
+    def _start(self, line: int) -> int:
+        return self._starts[line] + (self._shift if line >= self._shift_from else 0)
+
+    def _byte_start(self, line: int) -> int:
+        return self._byte_starts[line] + (self._byte_shift if line >= self._shift_from else 0)
+
+    def _next_start(self, line: int) -> int:
+        """Start of the line after ``line``, or the text end."""
+        return self._start(line + 1) if line + 1 < len(self._starts) else len(self.text)
+
+    def _line_of(self, index: int) -> int:
+        """Line containing string index ``index`` (already clamped)."""
+        p = self._shift_from
+        if p < len(self._starts) and index >= self._starts[p] + self._shift:
+            return bisect_right(self._starts, index - self._shift, p) - 1
+        return bisect_right(self._starts, index, 0, p) - 1
+
+    def _line_of_byte_raw(self, byte: int) -> int:
+        p = self._shift_from
+        if p < len(self._byte_starts) and byte >= self._byte_starts[p] + self._byte_shift:
+            return bisect_right(self._byte_starts, byte - self._byte_shift, p) - 1
+        return bisect_right(self._byte_starts, byte, 0, p) - 1
+
+    def _flush(self) -> None:
+        """Apply the pending shift to the stored starts."""
+        p, shift, byte_shift = self._shift_from, self._shift, self._byte_shift
+        if p < len(self._starts) and (shift or byte_shift):
+            self._starts[p:] = [s + shift for s in self._starts[p:]]
+            self._byte_starts[p:] = [b + byte_shift for b in self._byte_starts[p:]]
+        self._shift_from, self._shift, self._byte_shift = len(self._starts), 0, 0
 
     # ---- maintenance
 
@@ -216,26 +263,40 @@ class LineIndex:
         """Replace ``text[start:old_end]`` with ``new_text`` and update the line starts."""
         text = self.text
         removed_bytes = _utf8_len(text, start, old_end)
-        self.text = text = text[:start] + new_text + text[old_end:]
+        # A start at i depends on text[i-1] and text[i] (\r\n vs lone \r), so starts in
+        # [start, old_end] are recomputed and the later ones are shifted.
+        lo = max(1, self._line_of(max(0, start - 1)) + 1)  # line 0 always starts at 0
+        hi = self._line_of(old_end) + 1
+        old_fresh = [self._start(i) for i in range(lo, hi)]
+        self.text = text = "".join((text[:start], new_text, text[old_end:]))
+        self._lone_cr = None
         delta = len(new_text) - (old_end - start)
         byte_delta = len(new_text.encode("utf-8", _ERRORS)) - removed_bytes
-        # A start at i depends on text[i-1] and text[i] (\r\n vs lone \r), so starts in
-        # [start, old_end] are recomputed and the rest are shifted.
-        lo = max(1, bisect_right(self._starts, start - 1))  # line 0 always starts at 0
-        hi = bisect_right(self._starts, old_end)
         new_hi = start + len(new_text)
-        window_lo = max(0, start - 1)
-        window = text[window_lo : new_hi + 1]
-        fresh = [
-            window_lo + m.end()
-            for m in _LINE_BREAK.finditer(window)
-            if start <= window_lo + m.end() <= new_hi
-        ]
-        anchor = self._starts[lo - 1]
-        fresh_bytes = self._bytes_for(anchor, self._byte_starts[lo - 1], fresh)
+        window = _LINE_BREAK.finditer(text, max(0, start - 1), new_hi + 1)
+        fresh = [m.end() for m in window if start <= m.end() <= new_hi]
+        # Typing within a line (or at its start) leaves every line start up to the edit alone.
+        unchanged = fresh == old_fresh and all(f == start for f in fresh)
+        if unchanged and self._pend(hi, delta, byte_delta):
+            return
+        self._flush()
+        fresh_bytes = self._bytes_for(self._starts[lo - 1], self._byte_starts[lo - 1], fresh)
         self._starts[lo:] = fresh + [s + delta for s in self._starts[hi:]]
         self._byte_starts[lo:] = fresh_bytes + [b + byte_delta for b in self._byte_starts[hi:]]
-        self._lone_cr = None
+        self._shift_from = len(self._starts)
+
+    def _pend(self, first: int, delta: int, byte_delta: int) -> bool:
+        """Record a shift of the starts from line ``first`` on, if it can stay pending."""
+        if first >= len(self._starts):
+            return True  # no line after the edit
+        if self._shift_from == first:
+            self._shift += delta
+            self._byte_shift += byte_delta
+            return True
+        if self._shift_from == len(self._starts):
+            self._shift_from, self._shift, self._byte_shift = first, delta, byte_delta
+            return True
+        return False
 
     # ---- lines
 
@@ -249,7 +310,7 @@ class LineIndex:
             return 0
         if line >= len(self._starts):
             return len(self.text)
-        return self._starts[line]
+        return self._start(line)
 
     def line_end(self, line: int, *, keep_terminator: bool = False) -> int:
         """String index where ``line`` ends (before its terminator unless asked)."""
@@ -257,22 +318,29 @@ class LineIndex:
             return 0
         if line >= len(self._starts):
             return len(self.text)
-        nxt = self._starts[line + 1] if line + 1 < len(self._starts) else len(self.text)
-        return nxt if keep_terminator else line_end(self.text, self._starts[line], nxt)
+        nxt = self._next_start(line)
+        return nxt if keep_terminator else line_end(self.text, self._start(line), nxt)
 
     def line_text(self, line: int, *, keep_terminator: bool = False) -> str:
         """Text of ``line`` ('' past the end)."""
         if line < 0 or line >= len(self._starts):
             return ""
-        return self.text[self._starts[line] : self.line_end(line, keep_terminator=keep_terminator)]
+        return self.text[self._start(line) : self.line_end(line, keep_terminator=keep_terminator)]
 
     def line_of(self, index: int) -> int:
         """Line containing string index ``index`` (clamped)."""
-        index = max(0, min(index, len(self.text)))
-        return bisect_right(self._starts, index) - 1
+        return self._line_of(max(0, min(index, len(self.text))))
 
     def line_of_byte(self, byte: int) -> int:
-        return max(0, bisect_right(self._byte_starts, byte) - 1)
+        return max(0, self._line_of_byte_raw(byte))
+
+    def line_starts(self) -> list[int]:
+        """All line starts as string indices (a copy)."""
+        return [self._start(i) for i in range(len(self._starts))]
+
+    def line_byte_starts(self) -> list[int]:
+        """All line starts as UTF-8 byte offsets (a copy)."""
+        return [self._byte_start(i) for i in range(len(self._starts))]
 
     # ---- offsets
 
@@ -282,7 +350,7 @@ class LineIndex:
             return 0
         if line >= len(self._starts):
             return len(self.text)
-        start = self._starts[line]
+        start = self._start(line)
         end = self.line_end(line)
         if character <= 0:
             return start
@@ -291,29 +359,30 @@ class LineIndex:
     def position_at(self, index: int, encoding: PositionEncoding = UTF16) -> tuple[int, int]:
         """LSP ``(line, character)`` of a string index; inside a ``\\r\\n`` it is the line end."""
         index = max(0, min(index, len(self.text)))
-        line = bisect_right(self._starts, index) - 1
-        start = self._starts[line]
+        line = self._line_of(index)
+        start = self._start(line)
         index = min(index, self.line_end(line))
         return line, unit_length(self.text[start:index], encoding)
 
     def byte_offset(self, index: int) -> int:
         """UTF-8 byte offset of string index ``index`` (clamped)."""
         index = max(0, min(index, len(self.text)))
-        line = bisect_right(self._starts, index) - 1
-        return self._byte_starts[line] + _utf8_len(self.text, self._starts[line], index)
+        line = self._line_of(index)
+        return self._byte_start(line) + _utf8_len(self.text, self._start(line), index)
 
     def str_offset(self, byte: int) -> int:
         """String index of UTF-8 byte offset ``byte`` (clamped; snaps back inside a character)."""
         if byte <= 0:
             return 0
-        line = bisect_right(self._byte_starts, byte) - 1
-        start = self._starts[line]
-        nxt = self._starts[line + 1] if line + 1 < len(self._starts) else len(self.text)
-        return start + str_offset(self.text[start:nxt], byte - self._byte_starts[line])
+        line = self._line_of_byte_raw(byte)
+        start = self._start(line)
+        chunk = self.text[start : self._next_start(line)]
+        return start + str_offset(chunk, byte - self._byte_start(line))
 
     @property
     def byte_length(self) -> int:
-        return self._byte_starts[-1] + _utf8_len(self.text, self._starts[-1], len(self.text))
+        last = len(self._starts) - 1
+        return self._byte_start(last) + _utf8_len(self.text, self._start(last), len(self.text))
 
     # ---- tree-sitter points
 
@@ -325,27 +394,28 @@ class LineIndex:
 
     def point_at(self, index: int) -> tuple[int, int]:
         """Tree-sitter ``(row, byte column)`` of a string index."""
+        index = max(0, min(index, len(self.text)))
         if not self.has_lone_cr():
-            index = max(0, min(index, len(self.text)))
-            line = bisect_right(self._starts, index) - 1
-            return line, _utf8_len(self.text, self._starts[line], index)
-        prefix = self.text[: max(0, index)]
+            line = self._line_of(index)
+            return line, _utf8_len(self.text, self._start(line), index)
+        prefix = self.text[:index]
         row_start = prefix.rfind("\n") + 1
         return prefix.count("\n"), _utf8_len(prefix, row_start, len(prefix))
 
     def point_to_offset(self, row: int, column: int) -> int:
         """String index of a tree-sitter point."""
+        if row < 0:
+            return 0
         if not self.has_lone_cr():
-            start = self.line_start(row)
-            if row >= len(self._starts) or row < 0:
-                return start
-            nxt = self.line_end(row, keep_terminator=True)
-            return start + str_offset(self.text[start:nxt], column)
+            if row >= len(self._starts):
+                return len(self.text)
+            start = self._start(row)
+            return start + str_offset(self.text[start : self._next_start(row)], column)
         rows = self.text.split("\n")
         if row >= len(rows):
             return len(self.text)
-        start = sum(len(r) + 1 for r in rows[: max(0, row)])
-        return start + str_offset(rows[max(0, row)], column)
+        start = sum(len(r) + 1 for r in rows[:row])
+        return start + str_offset(rows[row], column)
 
     def point_to_position(
         self, row: int, column: int, encoding: PositionEncoding = UTF16

@@ -139,8 +139,8 @@ def test_incremental_line_index_matches_fresh(text: str, edits: list[tuple[int, 
         index.apply_edit(start, end, inserted)
         fresh = LineIndex(expected)
         assert index.text == expected
-        assert index._starts == fresh._starts
-        assert index._byte_starts == fresh._byte_starts
+        assert index.line_starts() == fresh.line_starts()
+        assert index.line_byte_starts() == fresh.line_byte_starts()
         for offset in range(0, len(expected) + 1, 3):
             assert index.byte_offset(offset) == len(expected[:offset].encode())
             assert index.position_at(offset) == fresh.position_at(offset)
