@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
@@ -23,6 +23,7 @@ from qwen_lsp.syntax.languages import get_language, language_id_for
 from qwen_lsp.syntax.tree import IncrementalTree, compute_edit
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_MAX_PARSE_BYTES = 2 * 1024 * 1024
 DEFAULT_HISTORY_SIZE = 64
@@ -177,6 +178,7 @@ class Document:
         self._index = LineIndex(text)
         self._source: bytes | None = None
         self._itree: IncrementalTree | None = None
+        self._memo: dict[str, object] = {}
         self._setup_parsing(check_binary=True)
 
     # ---- text access
@@ -269,6 +271,12 @@ class Document:
             return
         self._itree = IncrementalTree(language, self.text.encode("utf-8", "surrogatepass"))
 
+    def memo(self, key: str, compute: Callable[[Document], T]) -> T:
+        """``compute(self)``, cached until the text next changes (e.g. whole-file definitions)."""
+        if key not in self._memo:
+            self._memo[key] = compute(self)
+        return self._memo[key]  # type: ignore[return-value]
+
     # ---- changes
 
     def apply_changes(self, changes: Iterable[ChangeLike], version: int | None = None) -> None:
@@ -305,6 +313,7 @@ class Document:
             return
         index = self._index
         old_text = index.text
+        self._memo.clear()
         self._record_edit(old_text, start, end, new_text)
         start_byte, old_end_byte = index.byte_offset(start), index.byte_offset(end)
         index.apply_edit(start, end, new_text)

@@ -212,6 +212,20 @@ def test_size_guard_binary_and_unknown_language() -> None:
     assert plain.text == "hello!"
 
 
+def test_memo_is_dropped_on_change() -> None:
+    doc = Document("file:///m.py", "a\n", 1, "python")
+    calls: list[int] = []
+
+    def count_lines(d: Document) -> int:
+        calls.append(1)
+        return d.line_count
+
+    assert doc.memo("lines", count_lines) == 2
+    assert doc.memo("lines", count_lines) == 2 and len(calls) == 1
+    doc.apply_changes([{"range": ((1, 0), (1, 0)), "text": "b\n"}], 2)
+    assert doc.memo("lines", count_lines) == 3 and len(calls) == 2
+
+
 def test_stale_version_is_applied_and_recorded() -> None:
     doc = Document("file:///m.py", "a\n", 5, "python")
     doc.apply_changes([{"range": ((0, 1), (0, 1)), "text": "b"}], 3)

@@ -338,6 +338,7 @@ SCOPES = [
         [("class", "Shape"), ("method", "area"), ("function", "helper")],
     ),
     ("python", PYTHON.replace("    return a", "    <|>\n    return a"), [("function", "top")]),
+    ("python", "class A:\r\n\tdef m(self):\r\n\t\tpass\r\n\t<|>\r\n", [("class", "A")]),
     (
         "javascript",
         "class A {\n  m() {\n    const f = () => {\n      <|>\n    };\n  }\n}\n",

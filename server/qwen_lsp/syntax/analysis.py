@@ -332,7 +332,7 @@ def _indent_scopes(tree: Tree, source: bytes, byte: int, table: SyntaxTable) -> 
     line = source[line_start : len(source) if line_end < 0 else line_end]
     if line.strip() or line_start == 0:
         return None
-    column = len(line.expandtabs(8)) if byte >= line_start + len(line) else byte - line_start
+    column = len(source[line_start:byte].rstrip(b"\r").expandtabs(8))
     anchor = len(source[:line_start].rstrip())
     if anchor == 0:
         return []
