@@ -1,1 +1,2 @@
-
+"""Syntax layer: grammars (``languages``), incremental trees (``tree``), per-language queries and
+node tables (``queries``, ``tables``), and pure analysis functions (``analysis``)."""

@@ -216,11 +216,10 @@ def _leaf_name(name: Node, source: bytes) -> tuple[str, str | None]:
 
 
 def _body(node: Node, table: SyntaxTable) -> Node | None:
-    """The block body of a definition or scope: the ``body`` field or a nearby block node."""
+    """The body of a definition or scope: its ``body`` field, else a block node at most two levels
+    down (Go ``type_spec``, ``const f = () => {...}``)."""
     body = node.child_by_field_name("body")
-    if body is not None and body.type in table.blocks | {"block", "compound_statement"}:
-        return body
-    if body is not None and node.type not in ("arrow_function", "lambda", "closure_expression"):
+    if body is not None:
         return body
     queue = list(node.named_children)
     for _depth in range(2):
@@ -230,7 +229,7 @@ def _body(node: Node, table: SyntaxTable) -> Node | None:
                 return child
             nxt.extend(child.named_children)
         queue = nxt
-    return body
+    return None
 
 
 def _header_end(body: Node) -> int:
