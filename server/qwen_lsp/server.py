@@ -250,6 +250,12 @@ def _replace_endpoint(settings: Settings, endpoint: Any) -> Settings:
     return dataclasses.replace(settings, endpoint=endpoint)
 
 
+def accept_command(completion_id: str) -> types.Command:
+    return types.Command(
+        title="Accept Qwen completion", command=ACCEPT_COMMAND, arguments=[completion_id]
+    )
+
+
 def end_position(doc: Document, position: types.Position, extra_chars: int) -> types.Position:
     if extra_chars <= 0:
         return position
@@ -327,9 +333,7 @@ def build_server(
                 types.InlineCompletionItem(
                     insert_text=completion.text,
                     range=types.Range(params.position, end),
-                    command=types.Command(
-                        "Accept Qwen completion", ACCEPT_COMMAND, [completion.id]
-                    ),
+                    command=accept_command(completion.id),
                 )
             )
         return types.InlineCompletionList(items=items)
@@ -426,5 +430,5 @@ def completion_item(
         preselect=True,
         insert_text_format=types.InsertTextFormat.PlainText,
         text_edit=types.TextEdit(types.Range(start, end), new_text),
-        command=types.Command("Accept Qwen completion", ACCEPT_COMMAND, [completion.id]),
+        command=accept_command(completion.id),
     )

@@ -18,6 +18,7 @@ from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient
+from pytest_lsp.client import make_test_lsp_client
 
 SECRET_ENV = ("QWEN_LSP_API_KEY", "OPENAI_API_KEY", "DASHSCOPE_API_KEY", "OPENAI_BASE_URL",
               "QWEN_LSP_BASE_URL", "QWEN_LSP_MODEL", "QWEN_LSP_CONFIG", "QWEN_LSP_TRANSPORT")
@@ -75,6 +76,8 @@ class Session:
         self.root = root
         self.init_result = init_result
         self.versions: dict[str, int] = {}
+        self.statuses: list[dict[str, Any]] = []
+        self.applied_edits: list[types.ApplyWorkspaceEditParams] = []
 
     def uri(self, relative: str) -> str:
         return (self.root / relative).as_uri()
@@ -162,7 +165,21 @@ async def start_session(
                 options[key] = {**options[key], **value}
             else:
                 options[key] = value
-        client = LanguageClient(configuration=configuration)
+        client = make_test_lsp_client()
+        if configuration is not None:
+            client.set_configuration(configuration)
+        statuses: list[dict[str, Any]] = []
+        applied_edits: list[types.ApplyWorkspaceEditParams] = []
+
+        @client.feature("qwen/status")
+        def on_status(params: Any) -> None:
+            statuses.append(params if isinstance(params, dict) else vars(params))
+
+        @client.feature(types.WORKSPACE_APPLY_EDIT)
+        def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+            applied_edits.append(params)
+            return types.ApplyWorkspaceEditResult(applied=True)
+
         await client.start_io(sys.executable, "-m", "qwen_lsp", env=server_env(home, env))
         try:
             init_result = await client.initialize_session(
@@ -174,7 +191,10 @@ async def start_session(
                     initialization_options=options,
                 )
             )
-            yield Session(client, workspace, init_result)
+            session = Session(client, workspace, init_result)
+            session.statuses = statuses
+            session.applied_edits = applied_edits
+            yield session
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.shutdown_session(), 10)
         finally:
