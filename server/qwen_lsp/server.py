@@ -325,6 +325,8 @@ def build_server(
         automatic = params.context.trigger_kind != types.InlineCompletionTriggerKind.Invoked
         request = ls.completion_input(doc, params.position, automatic)
         completions = await ls.engine.complete(request)
+        if completions:
+            ls.engine.speculate(request, completions[0])
         items = []
         for completion in completions:
             ls.remember_shown(completion)
@@ -363,6 +365,7 @@ def build_server(
     def accept_completion(ls: QwenLanguageServer, args: Any) -> None:
         completion_id = args[0] if isinstance(args, (list, tuple)) and args else args
         completion = ls.shown.pop(str(completion_id), None)
+        ls.engine.accepted(completion)
         log.debug("accepted %s (%s)", completion_id, "known" if completion else "unknown")
 
     @server.feature(DID_SHOW_COMPLETION)
@@ -375,8 +378,7 @@ def build_server(
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: QwenLanguageServer, params: Any) -> None:
-        for uri in list(ls.engine._inflight):
-            ls.engine.cancel(uri)
+        ls.engine.cancel_all()
         await ls.model.aclose()
 
     return server

@@ -61,6 +61,8 @@ class CompletionSettings:
     disabled_languages: list[str] = field(default_factory=list)
     # Also answer textDocument/completion with AI items (for clients without inline completion).
     completion_items: bool = True
+    # After showing a suggestion, request the one that would follow it (costs model calls).
+    speculative: bool = False
 
 
 @dataclass(frozen=True)
