@@ -1,23 +1,68 @@
-"""``qwen-lsp doctor``: check a setup end to end and explain problems in actionable words."""
+"""``qwen-lsp doctor``: check a setup end to end and explain problems in words a user can act on.
+
+It prints the effective settings (secrets masked) and where they came from, the detected server
+and transport, whether the model is served, then sends one real FIM request and shows what came
+back. Exit status 0 when nothing failed (warnings allowed), 1 otherwise.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import json
+import os
 import sys
 import time
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
 
-from .model.client import GenerationRequest, ModelClient
+from .endpoints import Detection, detect_endpoint
+from .model.client import GenerationRequest, ModelClient, TransportName
 from .model.errors import ModelError
 from .prompts.chat import fim_chat_messages
-from .prompts.fim import STOP_TOKENS, file_level_prompt
-from .settings import Settings, check_consistency, redacted
+from .prompts.fim import SPECIAL_TOKENS, STOP_TOKENS, file_level_prompt
+from .settings import (
+    ENV_VARS,
+    EndpointSettings,
+    Settings,
+    check_consistency,
+    default_config_paths,
+    redacted,
+)
 
 SAMPLE_PREFIX = "def fibonacci(n: int) -> int:\n    "
 SAMPLE_SUFFIX = "\n\n\nprint(fibonacci(10))\n"
+SWITCH_TRANSPORT = "set endpoint.transport (completions | chat | infill | ollama) to match"
+
+
+class Report:
+    """Marked lines on ``out``; counts failures (warnings do not fail the run)."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+        self.failures = 0
+
+    def line(self, mark: str, text: str) -> None:
+        print(f"{mark} {text}", file=self.out, flush=True)
+
+    def info(self, text: str) -> None:
+        self.line("·", text)
+
+    def ok(self, text: str) -> None:
+        self.line("✓", text)
+
+    def warn(self, text: str) -> None:
+        self.line("!", text)
+
+    def fail(self, text: str, hint: str = "") -> None:
+        self.failures += 1
+        self.line("✗", text)
+        if hint:
+            self.detail(f"→ {hint}")
+
+    def detail(self, text: str) -> None:
+        self.line(" ", text)
 
 
 def run_doctor(
@@ -36,90 +81,183 @@ def run_doctor(
     return asyncio.run(_doctor(settings, problems, out))
 
 
-def _say(out: TextIO, mark: str, text: str) -> None:
-    print(f"{mark} {text}", file=out, flush=True)
+def mask_url(url: str) -> str:
+    """Hide a password in ``scheme://user:password@host`` (proxies often carry one)."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def settings_sources(environ: Mapping[str, str]) -> list[str]:
+    paths = default_config_paths()
+    files = [f"{p} ({'found' if p.is_file() else 'not found'})" for p in paths]
+    names = sorted({n for ns in ENV_VARS.values() for n in ns if environ.get(n)})
+    return [f"config file: {', '.join(files)}", f"environment: {', '.join(names) or '(none)'}"]
+
+
+def _check_settings(report: Report, settings: Settings, problems: Sequence[str]) -> None:
+    shown: dict[str, Any] = redacted(settings)
+    for key in ("base_url", "proxy"):
+        shown["endpoint"][key] = mask_url(shown["endpoint"][key])
+    report.info("effective settings (secrets masked):")
+    print(json.dumps(shown, indent=2), file=report.out)
+    for source in settings_sources(os.environ):
+        report.detail(source)
+    for problem in [*problems, *check_consistency(settings)]:
+        report.fail(f"settings: {problem}", "fix or remove that value; it is being ignored")
+
+
+def _report_detection(report: Report, detection: Detection, endpoint: EndpointSettings) -> None:
+    if detection.reachable is False:
+        report.fail(
+            f"endpoint: {endpoint.base_url} does not answer",
+            explain(ModelError("connection", ""), detection, endpoint),
+        )
+    else:
+        report.ok(f"endpoint: {detection.describe()}")
+    for note in detection.notes:
+        report.detail(note)
+
+
+def _check_model_listed(report: Report, detection: Detection, model: str) -> None:
+    names = detection.models
+    if names is None:
+        report.warn("GET /models gave no model list; the request below tells if the model works")
+    elif model in names or not names:
+        report.ok(f"model {model!r} is served" if names else "GET /models lists no models")
+    else:
+        report.warn(
+            f"endpoint.model {model!r} is not in the server's list: {', '.join(names[:8])}; "
+            "the request below tells whether the server accepts it anyway"
+        )
+
+
+def fim_request(transport: TransportName) -> GenerationRequest:
+    return GenerationRequest(
+        prompt=file_level_prompt(SAMPLE_PREFIX, SAMPLE_SUFFIX),
+        messages=fim_chat_messages(SAMPLE_PREFIX, SAMPLE_SUFFIX, "python", "fib.py")
+        if transport == "chat"
+        else (),
+        prefix=SAMPLE_PREFIX,
+        suffix=SAMPLE_SUFFIX,
+        max_tokens=48,
+        temperature=0.0,
+        stop=STOP_TOKENS,
+    )
+
+
+async def _check_fim(report: Report, settings: Settings, detection: Detection) -> None:
+    transport = detection.transport
+    client = ModelClient(settings.endpoint, transport)
+    started = time.perf_counter()
+    first: float | None = None
+    parts: list[str] = []
+    try:
+        async for delta in client.stream(fim_request(transport)):
+            first = first or time.perf_counter()
+            parts.append(delta)
+    except ModelError as error:
+        report.fail(f"FIM request over {transport!r} failed: {error}")
+        report.detail(f"→ {explain(error, detection, settings.endpoint)}")
+        return
+    finally:
+        await client.aclose()
+    total = (time.perf_counter() - started) * 1000
+    ttft = ((first or time.perf_counter()) - started) * 1000
+    report.ok(f"FIM request over {transport!r}: first text {ttft:.0f} ms, total {total:.0f} ms")
+    _judge_completion(report, "".join(parts), transport)
+
+
+def _judge_completion(report: Report, text: str, transport: TransportName) -> None:
+    report.detail(f"completion: {text[:200]!r}")
+    leaked = [token for token in SPECIAL_TOKENS if token in text]
+    if not text.strip():
+        report.warn(
+            "the model returned no text: is it a base or coder model that knows the FIM tokens?"
+        )
+    elif leaked and transport != "chat":
+        report.warn(
+            f"the answer contains {leaked[0]} as text: the model does not know Qwen's FIM tokens "
+            'or the server does not parse them; use a Qwen2.5-Coder model or transport "chat"'
+        )
+
+
+def explain(error: ModelError, detection: Detection, endpoint: EndpointSettings) -> str:
+    """What the user should do about ``error``, given what we know of the server."""
+    specific = _specific_hint(error, detection, endpoint)
+    if specific:
+        return specific
+    return {
+        "connection": f"nothing answers at {endpoint.base_url}: start the model server or fix "
+        "endpoint.base_url (QWEN_LSP_BASE_URL), e.g. http://127.0.0.1:8080/v1 for llama.cpp, "
+        "http://127.0.0.1:11434/v1 for Ollama",
+        "tls": "the TLS handshake failed: for a private CA set endpoint.ca_bundle to its PEM "
+        "file (endpoint.verify_tls = false only for a test server)",
+        "timeout": f"no answer within endpoint.timeout_s = {endpoint.timeout_s:g} s: the server "
+        "may still be loading the model or be busy; try again, or raise endpoint.timeout_s",
+        "auth": "the API key was refused: check that it belongs to this endpoint"
+        if endpoint.api_key
+        else "the endpoint wants an API key and none is set: export QWEN_LSP_API_KEY "
+        "(DASHSCOPE_API_KEY for Model Studio)",
+        "not_found": "check endpoint.model and endpoint.base_url (it usually ends in /v1)",
+        "rate_limited": "the endpoint is rate limiting: wait a little or raise the quota; "
+        "completions pause and resume by themselves",
+        "server": "the server failed internally; its own log says why (often the prompt is "
+        "longer than its context: lower context.max_prompt_tokens)",
+        "bad_request": "the server refused the request; if the model is chat-only, "
+        'set endpoint.transport = "chat"',
+        "protocol": f"the answer is not in the {detection.transport!r} format: {SWITCH_TRANSPORT} "
+        "the server",
+    }[error.kind]
+
+
+def _specific_hint(error: ModelError, detection: Detection, endpoint: EndpointSettings) -> str:
+    """Hints that depend on the server kind and transport; "" when none applies."""
+    kind, transport, model = detection.kind, detection.transport, endpoint.model
+    refused = error.kind in ("not_found", "bad_request")
+    if transport == "infill" and error.kind == "not_found" and kind != "llamacpp":
+        return (
+            "this server has no /infill (only llama.cpp's llama-server has it, not "
+            'llama-cpp-python): set endpoint.transport = "completions"'
+        )
+    if transport == "infill" and refused:
+        return (
+            "llama-server refused /infill: the loaded model may have no FIM tokens; load a "
+            'Qwen2.5-Coder GGUF, or set endpoint.transport = "completions"'
+        )
+    if transport == "ollama" and error.kind == "not_found":
+        listed = f" (installed: {', '.join(detection.models[:8])})" if detection.models else ""
+        return f"Ollama has no model {model!r}: run `ollama pull {model}`{listed}"
+    if kind == "dashscope" and transport == "completions" and refused:
+        return (
+            "Model Studio serves FIM (/completions) only for qwen2.5-coder-* and "
+            'qwen-coder-turbo models: pick one of those or set endpoint.transport = "chat"'
+        )
+    if error.kind == "not_found" and detection.models and model not in detection.models:
+        return (
+            f"the server has no model {model!r}; set endpoint.model to one it serves: "
+            + ", ".join(detection.models[:8])
+        )
+    if kind == "dashscope" and error.kind == "auth":
+        return (
+            "Model Studio keys are per region: a China (Beijing) key works with "
+            "dashscope.aliyuncs.com, an international one with dashscope-intl.aliyuncs.com"
+        )
+    return ""
 
 
 async def _doctor(settings: Settings, problems: Sequence[str], out: TextIO) -> int:
-    failures = 0
-    _say(out, "·", "effective settings (secrets masked):")
-    print(json.dumps(redacted(settings), indent=2), file=out)
-    for problem in [*problems, *check_consistency(settings)]:
-        _say(out, "✗", f"settings: {problem}")
-        failures += 1
-    from .endpoints import detect_endpoint
-
+    report = Report(out)
+    _check_settings(report, settings, problems)
     detection = await detect_endpoint(settings.endpoint)
-    _say(out, "·", f"endpoint: {detection.describe()}")
-    for note in detection.notes:
-        _say(out, " ", note)
-    transport = detection.transport
-    client = ModelClient(settings.endpoint, transport)
-    try:
-        try:
-            models = await client.list_models()
-            names = [str(m.get("id")) for m in models if isinstance(m, dict)]
-            _say(
-                out,
-                "✓",
-                f"GET /models: {len(names)} model(s): {', '.join(names[:8]) or '(none listed)'}",
-            )
-            if names and settings.endpoint.model not in names:
-                _say(
-                    out,
-                    "!",
-                    f"endpoint.model {settings.endpoint.model!r} is not in that list; "
-                    "the request below will tell whether the server accepts it anyway",
-                )
-        except ModelError as error:
-            _say(out, "!", f"GET /models failed: {error.user_message}")
-        request = GenerationRequest(
-            prompt=file_level_prompt(SAMPLE_PREFIX, SAMPLE_SUFFIX),
-            messages=fim_chat_messages(SAMPLE_PREFIX, SAMPLE_SUFFIX, "python", "fib.py")
-            if transport == "chat"
-            else (),
-            prefix=SAMPLE_PREFIX,
-            suffix=SAMPLE_SUFFIX,
-            max_tokens=48,
-            temperature=0.0,
-            stop=STOP_TOKENS,
-        )
-        started = time.perf_counter()
-        first: float | None = None
-        parts: list[str] = []
-        try:
-            async for delta in client.stream(request):
-                first = first or time.perf_counter()
-                parts.append(delta)
-        except ModelError as error:
-            failures += 1
-            _say(out, "✗", f"FIM request over {transport!r} failed: {error.user_message}")
-        else:
-            total = (time.perf_counter() - started) * 1000
-            ttft = ((first or time.perf_counter()) - started) * 1000
-            text = "".join(parts)
-            mark = "✓" if text.strip() else "!"
-            _say(
-                out,
-                mark,
-                f"FIM request over {transport!r}: first token {ttft:.0f} ms, total {total:.0f} ms",
-            )
-            _say(
-                out,
-                " ",
-                "completion: "
-                + (
-                    repr(text[:200])
-                    if text
-                    else "(empty — the model "
-                    "returned nothing; is it a base/coder model that knows the FIM tokens?)"
-                ),
-            )
-    finally:
-        await client.aclose()
-    _say(
-        out,
-        "✓" if not failures else "✗",
-        "all checks passed" if not failures else f"{failures} problem(s) found",
-    )
-    return 0 if not failures else 1
+    _report_detection(report, detection, settings.endpoint)
+    if detection.reachable is not False:
+        _check_model_listed(report, detection, settings.endpoint.model)
+        await _check_fim(report, settings, detection)
+    if report.failures:
+        report.line("✗", f"{report.failures} problem(s) found")
+        return 1
+    report.ok("all checks passed")
+    return 0

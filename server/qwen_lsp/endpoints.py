@@ -1,14 +1,19 @@
 """Recognise the kind of model server behind the base URL and pick the transport for it.
 
 Servers differ in how they take a fill-in-the-middle request:
-- llama.cpp server: ``/infill`` (builds the model's FIM/repo prompt itself, keeps a prompt cache)
-  and raw prompts on ``/v1/completions``;
+- llama.cpp's own server (``llama-server``): ``/infill`` builds the model's FIM/repo prompt itself
+  from ``input_prefix``/``input_suffix``/``input_extra`` and keeps a prompt cache;
+- llama-cpp-python's server (``python -m llama_cpp.server``) is a different program with no
+  ``/infill`` and no ``/props``: raw FIM prompt on ``/v1/completions`` (it reuses the KV cache of
+  the longest shared prompt start by itself);
 - vLLM, SGLang, LM Studio: raw FIM prompt on ``/v1/completions``;
-- Ollama: raw prompt on ``/api/generate`` (its OpenAI layer may apply a template);
-- DashScope compatible mode: raw FIM on ``/completions`` only for the qwen2.5-coder family,
-  otherwise chat.
-A URL heuristic gives an answer at once; a short probe confirms it in the background. An explicit
-``endpoint.transport`` always wins.
+- Ollama: raw prompt on ``/api/generate`` (its OpenAI layer may apply a chat template);
+- DashScope (Model Studio) compatible mode: raw FIM on ``/completions`` only for the
+  qwen2.5-coder family and qwen-coder-turbo; other models (e.g. qwen3-coder-plus) through chat.
+
+A URL heuristic gives an answer at once; a short probe (a few GETs in parallel, 3 s at most)
+confirms it. An explicit ``endpoint.transport`` always decides the transport; the probe still
+names the server so ``doctor`` can warn about a mismatch.
 """
 
 from __future__ import annotations
@@ -25,30 +30,75 @@ from .model.client import TransportName, build_http_client
 from .settings import EndpointSettings
 
 ServerKind = Literal[
-    "llamacpp", "ollama", "vllm", "sglang", "lmstudio", "dashscope", "openai", "unknown"
+    "llamacpp",
+    "llama-cpp-python",
+    "ollama",
+    "vllm",
+    "sglang",
+    "lmstudio",
+    "dashscope",
+    "openai",
+    "unknown",
 ]
+Source = Literal["settings", "url", "probe"]
 
-# Models that are known to have no FIM on their provider: chat only.
+KIND_LABELS: dict[ServerKind, str] = {
+    "llamacpp": "llama.cpp server (llama-server)",
+    "llama-cpp-python": "llama-cpp-python server",
+    "ollama": "Ollama",
+    "vllm": "vLLM",
+    "sglang": "SGLang",
+    "lmstudio": "LM Studio",
+    "dashscope": "DashScope / Model Studio (compatible mode)",
+    "openai": "OpenAI",
+    "unknown": "an OpenAI-compatible server",
+}
+
+# Hosted chat models without raw FIM anywhere: they go through chat.
 CHAT_ONLY_MODELS = re.compile(
-    r"^(qwen3-coder-(plus|flash)|qwen-coder-(plus|turbo)|qwen-(max|plus|turbo)|qwq|gpt-)", re.I
+    r"^(qwen3-coder-(plus|flash)|qwen-coder-plus|qwen[\d.]*-(max|plus|turbo|flash)|qwq|gpt-|o\d)",
+    re.I,
 )
-FIM_FAMILY = re.compile(r"qwen2\.5-coder|qwen3-coder(?!-(plus|flash))|codeqwen", re.I)
+# Models that DashScope serves on its Completions (FIM) API.
+DASHSCOPE_FIM_MODELS = re.compile(r"^(qwen2\.5-coder|qwen-coder-turbo)", re.I)
+PROBE_TIMEOUT_S = 3.0
 
 
 @dataclass
 class Detection:
     kind: ServerKind
     transport: TransportName
-    source: str  # "settings", "url", "probe"
+    source: Source
     notes: list[str] = field(default_factory=list)
+    reachable: bool | None = None  # None: not probed
+    models: list[str] | None = None  # ids from GET /models, when it answered
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self.kind]
 
     def describe(self) -> str:
-        return f"{self.kind} (transport {self.transport!r}, from {self.source})"
+        how = {"settings": "set in settings", "url": "guessed from the URL", "probe": "probed"}
+        return f"{self.label}, transport {self.transport!r} ({how[self.source]})"
 
 
-def default_transport(kind: ServerKind, model: str) -> TransportName:
+@dataclass
+class ProbeResult:
+    """Raw answers of the probe GETs; None where a GET failed or was not sent."""
+
+    models: Any = None
+    models_status: int | None = None
+    props: Any = None
+    ollama_version: Any = None
+    openapi: Any = None
+    v1_models_status: int | None = None  # /v1/models, tried when base_url lacks /v1
+    connect_error: str = ""
+
+
+def transport_for(kind: ServerKind, model: str) -> TransportName:
+    """The best FIM transport for a server kind and model name."""
     if kind == "dashscope":
-        return "completions" if re.match(r"qwen2\.5-coder", model, re.I) else "chat"
+        return "completions" if DASHSCOPE_FIM_MODELS.match(model) else "chat"
     if CHAT_ONLY_MODELS.match(model):
         return "chat"
     if kind == "llamacpp":
@@ -58,15 +108,12 @@ def default_transport(kind: ServerKind, model: str) -> TransportName:
     return "completions"
 
 
-def guess_from_url(endpoint: EndpointSettings) -> Detection:
-    """Instant guess from the URL alone (no network)."""
-    if endpoint.transport != "auto":
-        return Detection(_kind_from_url(endpoint.base_url), endpoint.transport, "settings")
-    kind = _kind_from_url(endpoint.base_url)
-    return Detection(kind, default_transport(kind, endpoint.model), "url")
+def root_url(base_url: str) -> str:
+    """The server root: base URL without a trailing /v1 (where /props, /api/... live)."""
+    return re.sub(r"/v1$", "", base_url.rstrip("/"))
 
 
-def _kind_from_url(url: str) -> ServerKind:
+def kind_from_url(url: str) -> ServerKind:
     parsed = urlparse(url)
     host = (parsed.hostname or "").lower()
     if "dashscope" in host or "compatible-mode" in parsed.path:
@@ -75,72 +122,137 @@ def _kind_from_url(url: str) -> ServerKind:
         return "ollama"
     if parsed.port == 1234:
         return "lmstudio"
-    if "openai.com" in host:
+    if host == "api.openai.com":
         return "openai"
     return "unknown"
 
 
+def guess_from_url(endpoint: EndpointSettings) -> Detection:
+    """Instant guess from the URL alone (no network)."""
+    kind = kind_from_url(endpoint.base_url)
+    if endpoint.transport != "auto":
+        return Detection(kind, endpoint.transport, "settings")
+    return Detection(kind, transport_for(kind, endpoint.model), "url")
+
+
 def kind_from_models(models: list[Any]) -> ServerKind | None:
+    """Servers leave a fingerprint in the ``owned_by`` of their model list."""
     owners = {str(m.get("owned_by", "")).lower() for m in models if isinstance(m, dict)}
-    if "llamacpp" in owners:
-        return "llamacpp"
-    if "vllm" in owners:
-        return "vllm"
-    if "sglang" in owners:
-        return "sglang"
-    if "organization_owner" in owners:
-        return "lmstudio"
-    if "library" in owners or "ollama" in owners:
-        return "ollama"
+    for owner, kind in (
+        ("llamacpp", "llamacpp"),
+        ("vllm", "vllm"),
+        ("sglang", "sglang"),
+        ("organization_owner", "lmstudio"),
+        ("library", "ollama"),
+        ("ollama", "ollama"),
+    ):
+        if owner in owners:
+            return kind  # type: ignore[return-value]
     return None
 
 
-async def _get_json(http: httpx.AsyncClient, url: str) -> Any:
-    try:
-        response = await http.get(url, timeout=3.0)
-    except httpx.HTTPError:
+def _model_ids(models: Any) -> list[str] | None:
+    data = models.get("data") if isinstance(models, dict) else None
+    if not isinstance(data, list):
         return None
-    if response.status_code != 200:
-        return None
+    return [str(m.get("id")) for m in data if isinstance(m, dict) and m.get("id")]
+
+
+def classify(probe: ProbeResult, url_kind: ServerKind) -> tuple[ServerKind, list[str]]:
+    """Decide the server kind from probe answers (pure: unit-tested on recorded shapes)."""
+    props, version, openapi = probe.props, probe.ollama_version, probe.openapi
+    title = str(openapi.get("info", {}).get("title", "")) if isinstance(openapi, dict) else ""
+    data = probe.models.get("data") if isinstance(probe.models, dict) else None
+    llama_props = ("default_generation_settings", "build_info")
+    if isinstance(props, dict) and any(key in props for key in llama_props):
+        return "llamacpp", ["/props answered: llama.cpp's server, /infill with input_extra"]
+    if "llama.cpp python" in title.lower():
+        return "llama-cpp-python", [
+            "llama-cpp-python has no /infill: raw FIM prompts on /v1/completions "
+            "(it reuses the KV cache of the shared prompt start by itself)"
+        ]
+    if isinstance(version, dict) and "version" in version:
+        return "ollama", [f"Ollama {version['version']}: raw FIM prompts on /api/generate"]
+    by_owner = kind_from_models(data) if isinstance(data, list) else None
+    if by_owner:
+        return by_owner, [f"recognised from the model list (owned_by of {by_owner})"]
+    return url_kind, []
+
+
+async def _get_json(http: httpx.AsyncClient, url: str) -> tuple[int | None, Any, str]:
+    """(status, JSON or None, connection error text) of one GET."""
     try:
-        return response.json()
+        response = await http.get(url, timeout=PROBE_TIMEOUT_S)
+    except httpx.HTTPError as exc:
+        return None, None, f"{type(exc).__name__}: {exc}".rstrip(": ")
+    try:
+        payload = response.json() if response.status_code == 200 else None
     except ValueError:
-        return None
+        payload = None
+    return response.status_code, payload, ""
+
+
+async def probe(endpoint: EndpointSettings, url_kind: ServerKind) -> ProbeResult:
+    base, root = endpoint.base_url.rstrip("/"), root_url(endpoint.base_url)
+    # Hosted APIs are known from their URL: only check that /models answers.
+    local = url_kind not in ("dashscope", "openai")
+    urls = [f"{base}/models"]
+    if local:
+        urls += [f"{root}/props", f"{root}/api/version", f"{root}/openapi.json"]
+    async with build_http_client(endpoint) as http:
+        answers = await asyncio.gather(*(_get_json(http, url) for url in urls))
+        result = ProbeResult(models_status=answers[0][0], models=answers[0][1])
+        result.connect_error = answers[0][2]
+        if local:
+            result.props, result.ollama_version, result.openapi = (a[1] for a in answers[1:])
+        if result.models_status == 404 and not base.endswith("/v1"):
+            result.v1_models_status = (await _get_json(http, f"{base}/v1/models"))[0]
+    return result
+
+
+def probe_notes(result: ProbeResult, endpoint: EndpointSettings) -> list[str]:
+    notes = []
+    if result.v1_models_status == 200:
+        base = endpoint.base_url.rstrip("/")
+        notes.append(
+            f"{base}/models is not found but {base}/v1/models is: "
+            "endpoint.base_url should probably end in /v1"
+        )
+    elif result.models_status in (401, 403):
+        notes.append(f"GET /models was refused (HTTP {result.models_status}): check the API key")
+    elif result.models_status is not None and result.models_status != 200:
+        notes.append(f"GET /models answered HTTP {result.models_status}")
+    if urlparse(endpoint.base_url).hostname == "dashscope-intl.aliyuncs.com":
+        notes.append(
+            "Model Studio documents its Completions (FIM) API for the China (Beijing) region; "
+            'if FIM fails here, set endpoint.transport = "chat"'
+        )
+    return notes
 
 
 async def detect_endpoint(endpoint: EndpointSettings) -> Detection:
-    """Probe the server (a few cheap GETs, 3 s each at most) and decide the transport."""
+    """Probe the server and decide the transport (settings win when not "auto")."""
     guess = guess_from_url(endpoint)
-    if guess.source == "settings":
-        guess.notes.append("transport set explicitly in settings (endpoint.transport)")
+    result = await probe(endpoint, guess.kind)
+    if result.models_status is None and result.connect_error:
+        guess.reachable = False
+        guess.notes.append(f"nothing answered at {endpoint.base_url} ({result.connect_error})")
         return guess
-    base = endpoint.base_url.rstrip("/")
-    root = re.sub(r"/v1$", "", base)
-    async with build_http_client(endpoint) as http:
-        models_task = asyncio.ensure_future(_get_json(http, f"{base}/models"))
-        props_task = asyncio.ensure_future(_get_json(http, f"{root}/props"))
-        version_task = asyncio.ensure_future(_get_json(http, f"{root}/api/version"))
-        models_json, props, ollama_version = await asyncio.gather(
-            models_task, props_task, version_task
-        )
-    models = models_json.get("data", []) if isinstance(models_json, dict) else []
-    kind: ServerKind | None = None
-    notes: list[str] = []
-    if isinstance(props, dict) and (
-        "default_generation_settings" in props or "build_info" in props
-    ):
-        kind = "llamacpp"
-        notes.append("llama.cpp server: /infill with extra context and cache_prompt")
-    elif isinstance(ollama_version, dict) and "version" in ollama_version:
-        kind = "ollama"
-        notes.append(f"Ollama {ollama_version['version']}: raw prompts on /api/generate")
+    kind, notes = classify(result, guess.kind)
+    notes += probe_notes(result, endpoint)
+    transport: TransportName
+    source: Source
+    if endpoint.transport != "auto":
+        transport, source = endpoint.transport, "settings"
+        best = transport_for(kind, endpoint.model)
+        if best != transport:
+            notes.append(
+                f"endpoint.transport = {transport!r} overrides the detected choice {best!r}"
+            )
     else:
-        kind = kind_from_models(models)
-    if kind is None:
-        kind = guess.kind
-    if models_json is None:
-        notes.append("GET /models did not answer; transport chosen from the URL")
-    transport = default_transport(kind, endpoint.model)
-    if transport == "chat":
-        notes.append(f"model {endpoint.model!r} is used through chat (no raw FIM on this provider)")
-    return Detection(kind, transport, "probe", notes)
+        transport, source = transport_for(kind, endpoint.model), "probe"
+        if transport == "chat":
+            notes.append(f"model {endpoint.model!r} has no raw FIM here: completions go via chat")
+    return Detection(
+        kind, transport, source, notes, reachable=True, models=_model_ids(result.models)
+    )
