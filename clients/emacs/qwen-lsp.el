@@ -171,23 +171,18 @@ Only lsp-mode 9.0+ does; elsewhere suggestions are completion items."
 ;;;; eglot
 
 (with-eval-after-load 'eglot
-  (defclass qwen-lsp-eglot-server (eglot-lsp-server) ()
-    :documentation "Eglot connection to qwen-lsp.")
-
+  ;; Only qwen-lsp sends this notification, so no server class is needed to tell it apart.
   (cl-defmethod eglot-handle-notification
-    ((_server qwen-lsp-eglot-server) (_method (eql qwen/status))
-     &key state busy message &allow-other-keys)
+    (_server (_method (eql qwen/status)) &key state busy message &allow-other-keys)
     (qwen-lsp--record-status state busy message)))
 
 (defun qwen-lsp-eglot-contact (&optional _interactive)
-  "The eglot contact for qwen-lsp: class, command and initialization options."
+  "The eglot contact for qwen-lsp: command and initialization options."
   ;; Eglot starts the process with Emacs's own environment: export the key there.
   (dolist (entry (qwen-lsp--server-environment))
     (let ((cut (string-match "=" entry)))
       (setenv (substring entry 0 cut) (substring entry (1+ cut)))))
-  `(qwen-lsp-eglot-server
-    ,@qwen-lsp-command
-    :initializationOptions ,(qwen-lsp-initialization-options)))
+  `(,@qwen-lsp-command :initializationOptions ,(qwen-lsp-initialization-options)))
 
 ;;;###autoload
 (defun qwen-lsp-eglot-setup ()

@@ -8,6 +8,7 @@ start the client, M-x completion-at-point, pick a code action) and prints what E
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -115,7 +116,8 @@ def test_eglot_completion_item_inserts_the_whole_suggestion(
         "eglot", "complete", SOURCE, fake_endpoint, server_command, editor_env, tmp_path
     )
 
-    assert result["serverClass"] == "qwen-lsp-eglot-server"
+    assert result["serverClass"] == "eglot-lsp-server"
+    assert result["serverCommand"] == server_command
     assert result["initOptions"]["endpoint"]["baseUrl"] == fake_endpoint.base_url
     assert result["initOptions"]["statusNotifications"] is True
     assert result["candidates"] == ["total_sum(a, b)"]
@@ -178,3 +180,40 @@ def test_lsp_mode_add_on_client_completes(
     assert result["status"] == "qwen-lsp: idle"
     (request,) = [r for r in fake_endpoint.requests if r.route == "completions"]
     assert request.json["model"] == TEST_MODEL
+
+
+EMACS_BATCH = [EMACS or "emacs", "--batch", "-q"]
+BYTE_COMPILE_STRICT = "(setq byte-compile-error-on-warn t)"
+READ_ALL_FORMS = (
+    '(with-temp-buffer (insert-file-contents "{}")'
+    " (condition-case nil (while t (read (current-buffer))) (end-of-file nil)))"
+)
+
+
+@needs_emacs
+def test_package_byte_compiles_cleanly_and_documented_elisp_reads(tmp_path: Path) -> None:
+    copy = tmp_path / "qwen-lsp.el"
+    copy.write_text(PACKAGE.read_text())
+    compiled = subprocess.run(
+        [*EMACS_BATCH, "--eval", BYTE_COMPILE_STRICT, "-f", "batch-byte-compile", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert compiled.returncode == 0, compiled.stderr
+    assert (tmp_path / "qwen-lsp.elc").exists()
+
+    docs = PACKAGE.with_name("README.md").read_text()
+    docs += (CLIENTS_DIR.parent / "docs" / "editors.md").read_text().split("\n## Emacs\n")[1]
+    snippets = re.findall(r"^```elisp\n(.*?)^```$", docs.split("\n## Helix\n")[0], re.M | re.S)
+    assert len(snippets) >= 3
+    for snippet in snippets:
+        source = tmp_path / "snippet.el"
+        source.write_text(snippet)
+        read = subprocess.run(
+            [*EMACS_BATCH, "--eval", READ_ALL_FORMS.format(source)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert read.returncode == 0, f"{snippet}\n{read.stderr}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -307,3 +308,45 @@ def test_code_action_documents_the_function(
     )
     wait_for(lambda: any(DOCSTRING in line for line in nvim.lines), 20, "the docstring")
     assert nvim.lines == ["def add(a, b):", f'    """{DOCSTRING}"""', "    return a + b"]
+
+
+def lua_blocks(path: Path, heading: str | None = None) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    if heading is not None:
+        text = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^```lua\n(.*?)^```$", text, re.M | re.S)
+
+
+@needs_nvim
+def test_documented_lua_snippets_compile_and_help_tags_build(tmp_path: Path) -> None:
+    """The README's and docs/editors.md's Lua compiles in Neovim's LuaJIT; the help is valid."""
+    snippets = lua_blocks(PLUGIN_DIR / "README.md") + lua_blocks(
+        PLUGIN_DIR.parents[1] / "docs" / "editors.md", "Neovim"
+    )
+    assert len(snippets) >= 4
+    doc_dir = tmp_path / "doc"
+    shutil.copytree(PLUGIN_DIR / "doc", doc_dir)
+    nvim = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", "--clean"])
+    try:
+        errors = nvim.exec_lua(
+            """
+            local out = {}
+            for i, code in ipairs(...) do
+              -- a bare table (a lazy.nvim spec) is an expression: compile it as one
+              local ok, err = loadstring(code)
+              if not ok then ok, err = loadstring('return ' .. code) end
+              if not ok then out[#out + 1] = ('snippet %d: %s'):format(i, err) end
+            end
+            return out
+            """,
+            snippets,
+        )
+        assert errors == []
+        nvim.command(f"helptags {doc_dir}")
+        tags = (doc_dir / "tags").read_text()
+        assert "qwen-lsp-options\t" in tags and ":QwenToggle\t" in tags
+    finally:
+        with contextlib.suppress(Exception):
+            nvim.quit("qa!")
+        with contextlib.suppress(Exception):
+            nvim.close()

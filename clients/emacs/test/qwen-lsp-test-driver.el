@@ -50,6 +50,7 @@
   (qwen-test-wait (lambda () (and (eglot-current-server) (eglot--server-capable :completionProvider)))
                   20 "eglot to connect")
   (qwen-test-put :serverClass (symbol-name (eieio-object-class (eglot-current-server))))
+  (qwen-test-put :serverCommand (process-command (jsonrpc--process (eglot-current-server))))
   (qwen-test-put :initOptions (qwen-lsp-initialization-options))
   (qwen-test-put :codeActionProvider (if (eglot--server-capable :codeActionProvider) t :json-false))
   (pcase (plist-get qwen-test-config :scenario)
