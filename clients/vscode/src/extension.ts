@@ -1,0 +1,367 @@
+/**
+ * Qwen Coder for VS Code: starts the qwen-lsp language server and wires it to the editor.
+ *
+ * Ghost text comes from the server's `textDocument/inlineCompletion` (vscode-languageclient
+ * registers the provider itself); this file adds settings, the API key in SecretStorage, the
+ * status bar, commands, and restarts the server when its command line changes.
+ */
+import * as vscode from 'vscode';
+import {
+    DidChangeConfigurationNotification,
+    Executable,
+    LanguageClient,
+    LanguageClientOptions,
+    ResponseError,
+    State,
+    TransportKind,
+} from 'vscode-languageclient/node';
+
+import {
+    SECTION,
+    isEnabledFor,
+    isGloballyEnabled,
+    isLanguageEnabled,
+    languagesSetting,
+    needsRestart,
+    serverLaunch,
+    serverSettings,
+    updateSetting,
+} from './config';
+import { ServerStatus, StatusBar } from './status';
+
+const API_KEY_SECRET = 'qwen-lsp.apiKey';
+const STATUS_NOTIFICATION = 'qwen/status';
+
+class QwenExtension implements vscode.Disposable {
+    private client: LanguageClient | undefined;
+    private apiKey: string | undefined;
+    private readonly output: vscode.LogOutputChannel;
+    private readonly status: StatusBar;
+    private readonly disposables: vscode.Disposable[] = [];
+    /** Serialises start/stop/restart so overlapping requests cannot leak a server process. */
+    private lifecycle: Promise<void> = Promise.resolve();
+
+    constructor(private readonly context: vscode.ExtensionContext) {
+        this.output = vscode.window.createOutputChannel('Qwen Coder', { log: true });
+        this.status = new StatusBar('qwen-lsp.statusMenu');
+        this.disposables.push(this.output, this.status);
+    }
+
+    async activate(): Promise<void> {
+        this.apiKey = await this.context.secrets.get(API_KEY_SECRET);
+        const command = (id: string, run: (...args: unknown[]) => unknown) =>
+            this.disposables.push(vscode.commands.registerCommand(id, run));
+        command('qwen-lsp.setApiKey', () => this.setApiKey());
+        command('qwen-lsp.clearApiKey', () => this.clearApiKey());
+        command('qwen-lsp.toggle', () => this.toggle());
+        command('qwen-lsp.toggleLanguage', () => this.toggleLanguage());
+        command('qwen-lsp.triggerInlineCompletion', () => this.trigger());
+        command('qwen-lsp.restartServer', () => this.restart());
+        command('qwen-lsp.showLog', () => this.output.show(true));
+        command('qwen-lsp.statusMenu', () => this.statusMenu());
+
+        this.disposables.push(
+            vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChange(event)),
+            vscode.window.onDidChangeActiveTextEditor(() => this.updateEnabledHere()),
+            this.context.secrets.onDidChange(async (event) => {
+                if (event.key === API_KEY_SECRET) {
+                    this.apiKey = await this.context.secrets.get(API_KEY_SECRET);
+                    this.pushSettings();
+                }
+            }),
+        );
+        this.updateEnabledHere();
+        await this.start();
+    }
+
+    // --- the language client ----------------------------------------------------------------
+
+    private start(): Promise<void> {
+        return this.serialised(() => this.startClient());
+    }
+
+    private restart(): Promise<void> {
+        return this.serialised(async () => {
+            await this.stopClient();
+            await this.startClient();
+        });
+    }
+
+    private serialised(step: () => Promise<void>): Promise<void> {
+        this.lifecycle = this.lifecycle.then(step, step);
+        return this.lifecycle;
+    }
+
+    private async startClient(): Promise<void> {
+        const launch = serverLaunch();
+        const executable: Executable = {
+            command: launch.command,
+            args: launch.args,
+            transport: TransportKind.stdio,
+            options: { env: launch.env },
+        };
+        const clientOptions: LanguageClientOptions = {
+            documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+            outputChannel: this.output,
+            initializationOptions: () => ({
+                statusNotifications: true,
+                ...serverSettings(this.apiKey),
+            }),
+            middleware: {
+                provideInlineCompletionItems: (document, position, context, token, next) =>
+                    isEnabledFor(document) ? next(document, position, context, token) : null,
+                provideCompletionItem: (document, position, context, token, next) =>
+                    this.completionItemsWanted(document)
+                        ? next(document, position, context, token)
+                        : null,
+                workspace: {
+                    configuration: async (params, token, next) => {
+                        const answer = await next(params, token);
+                        if (answer instanceof ResponseError) {
+                            return answer;
+                        }
+                        return params.items.map((item, index) =>
+                            item.section === SECTION ? serverSettings(this.apiKey) : answer[index],
+                        );
+                    },
+                },
+            },
+        };
+        const client = new LanguageClient(
+            SECTION,
+            'Qwen Coder',
+            { run: executable, debug: executable },
+            clientOptions,
+        );
+        this.client = client;
+        client.onDidChangeState((event) => {
+            if (client !== this.client) {
+                return;
+            }
+            if (event.newState === State.Running) {
+                this.status.setClientState('running');
+            } else if (event.newState === State.Starting) {
+                this.status.setClientState('starting');
+            } else {
+                this.status.setClientState('stopped');
+            }
+        });
+        client.onNotification(STATUS_NOTIFICATION, (status: ServerStatus) => {
+            if (client === this.client) {
+                this.status.setServerStatus(status);
+            }
+        });
+        this.status.setClientState('starting');
+        this.output.info(`Starting ${launch.command} ${launch.args.join(' ')}`);
+        try {
+            await client.start();
+        } catch (error) {
+            this.status.setClientState('stopped');
+            this.output.error(`Could not start the server: ${String(error)}`);
+            void this.explainStartFailure(launch.command, error);
+        }
+    }
+
+    private async stopClient(): Promise<void> {
+        const client = this.client;
+        this.client = undefined;
+        if (!client) {
+            return;
+        }
+        try {
+            await client.stop(5000);
+        } catch (error) {
+            this.output.warn(`Stopping the server: ${String(error)}`);
+        }
+        this.status.setClientState('stopped');
+    }
+
+    private async explainStartFailure(command: string, error: unknown): Promise<void> {
+        const choice = await vscode.window.showErrorMessage(
+            `Qwen Coder could not start the language server (${command}): ${String(error)}. ` +
+                'Install it with "pip install qwen-lsp" or set qwen-lsp.server.path / qwen-lsp.server.pythonPath.',
+            'Open Settings',
+            'Show Log',
+        );
+        if (choice === 'Open Settings') {
+            await vscode.commands.executeCommand('workbench.action.openSettings', 'qwen-lsp.server');
+        } else if (choice === 'Show Log') {
+            this.output.show(true);
+        }
+    }
+
+    /** Send the current settings to a running server (no restart needed). */
+    private pushSettings(): void {
+        const client = this.client;
+        if (!client || !client.isRunning()) {
+            return;
+        }
+        void client
+            .sendNotification(DidChangeConfigurationNotification.type, {
+                settings: { [SECTION]: serverSettings(this.apiKey) },
+            })
+            .catch((error: unknown) =>
+                this.output.error(`Sending settings failed: ${String(error)}`),
+            );
+    }
+
+    private onConfigurationChange(event: vscode.ConfigurationChangeEvent): void {
+        if (!event.affectsConfiguration(SECTION)) {
+            return;
+        }
+        this.updateEnabledHere();
+        if (needsRestart(event)) {
+            void this.restart();
+        } else {
+            this.pushSettings();
+        }
+    }
+
+    private completionItemsWanted(document: vscode.TextDocument): boolean {
+        const wanted = vscode.workspace
+            .getConfiguration(SECTION)
+            .get<boolean>('completion.completionItems', false);
+        return wanted && isEnabledFor(document);
+    }
+
+    private updateEnabledHere(): void {
+        const document = vscode.window.activeTextEditor?.document;
+        this.status.setEnabledHere(document ? isEnabledFor(document) : isGloballyEnabled());
+    }
+
+    // --- commands ---------------------------------------------------------------------------
+
+    private async setApiKey(): Promise<void> {
+        const key = await vscode.window.showInputBox({
+            title: 'Qwen Coder: API key',
+            prompt: 'Stored in VS Code secret storage, never in settings.json. Leave empty to remove it.',
+            password: true,
+            ignoreFocusOut: true,
+        });
+        if (key === undefined) {
+            return;
+        }
+        if (key.trim()) {
+            await this.context.secrets.store(API_KEY_SECRET, key.trim());
+            void vscode.window.showInformationMessage('Qwen Coder: API key saved.');
+        } else {
+            await this.clearApiKey();
+        }
+    }
+
+    private async clearApiKey(): Promise<void> {
+        await this.context.secrets.delete(API_KEY_SECRET);
+        // The server keeps a key it was given until restarted; start afresh without it.
+        this.apiKey = undefined;
+        await this.restart();
+        void vscode.window.showInformationMessage('Qwen Coder: API key removed.');
+    }
+
+    private async toggle(): Promise<void> {
+        const enable = !isGloballyEnabled();
+        await updateSetting('enable', enable);
+        if (!enable) {
+            await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
+        }
+        vscode.window.setStatusBarMessage(
+            `Qwen Coder: inline completion ${enable ? 'enabled' : 'disabled'}`,
+            3000,
+        );
+    }
+
+    private async toggleLanguage(): Promise<void> {
+        const languageId = vscode.window.activeTextEditor?.document.languageId;
+        if (!languageId) {
+            void vscode.window.showInformationMessage('Qwen Coder: open a file first.');
+            return;
+        }
+        const languages = languagesSetting();
+        const enable = !isLanguageEnabled(languageId);
+        languages[languageId] = enable;
+        await updateSetting('languages', languages);
+        vscode.window.setStatusBarMessage(
+            `Qwen Coder: inline completion ${enable ? 'enabled' : 'disabled'} for ${languageId}`,
+            3000,
+        );
+    }
+
+    private async trigger(): Promise<void> {
+        const document = vscode.window.activeTextEditor?.document;
+        if (document && !isEnabledFor(document)) {
+            const choice = await vscode.window.showInformationMessage(
+                `Qwen Coder inline completion is disabled for ${document.languageId}.`,
+                'Enable',
+            );
+            if (choice !== 'Enable') {
+                return;
+            }
+            if (!isGloballyEnabled()) {
+                await updateSetting('enable', true);
+            }
+            if (!isLanguageEnabled(document.languageId)) {
+                await updateSetting('languages', {
+                    ...languagesSetting(),
+                    [document.languageId]: true,
+                });
+            }
+        }
+        await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    }
+
+    private async statusMenu(): Promise<void> {
+        const enabled = isGloballyEnabled();
+        const languageId = vscode.window.activeTextEditor?.document.languageId;
+        const items: (vscode.QuickPickItem & { command: string })[] = [
+            {
+                label: enabled ? '$(circle-slash) Disable inline completion' : '$(check) Enable inline completion',
+                command: 'qwen-lsp.toggle',
+            },
+        ];
+        if (languageId) {
+            items.push({
+                label: `$(symbol-keyword) ${isLanguageEnabled(languageId) ? 'Disable' : 'Enable'} for ${languageId}`,
+                command: 'qwen-lsp.toggleLanguage',
+            });
+        }
+        items.push(
+            { label: '$(key) Set API key', command: 'qwen-lsp.setApiKey' },
+            { label: '$(debug-restart) Restart server', command: 'qwen-lsp.restartServer' },
+            { label: '$(output) Show log', command: 'qwen-lsp.showLog' },
+            { label: '$(settings-gear) Open settings', command: 'qwen-lsp.openSettings' },
+        );
+        const picked = await vscode.window.showQuickPick(items, {
+            title: `Qwen Coder: ${this.status.state}`,
+        });
+        if (!picked) {
+            return;
+        }
+        if (picked.command === 'qwen-lsp.openSettings') {
+            await vscode.commands.executeCommand('workbench.action.openSettings', SECTION);
+        } else {
+            await vscode.commands.executeCommand(picked.command);
+        }
+    }
+
+    async deactivate(): Promise<void> {
+        await this.serialised(() => this.stopClient());
+    }
+
+    dispose(): void {
+        for (const disposable of this.disposables) {
+            disposable.dispose();
+        }
+    }
+}
+
+let extension: QwenExtension | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+    extension = new QwenExtension(context);
+    context.subscriptions.push(extension);
+    await extension.activate();
+}
+
+export async function deactivate(): Promise<void> {
+    await extension?.deactivate();
+    extension = undefined;
+}

@@ -1,0 +1,272 @@
+"""VS Code, for real: code-server with the packaged extension (clients/vscode), the real qwen-lsp
+server and a scripted OpenAI-compatible endpoint, driven in Debian's Chromium by playwright-core
+(tests/editors/vscode/drive.cjs) the way a user would: open a file, type, see ghost text, press
+Tab, set the API key through the command, save, toggle completion off.
+
+Needs `.ci/vscode-setup.sh` (Node 24, code-server, Chromium, playwright-core, the .vsix); skipped
+with the reason when that has not been run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.editors.conftest import REPO_ROOT, TEST_MODEL
+from tests.support.fake_openai import FakeOpenAIThread, RecordedRequest, Reply
+
+pytestmark = pytest.mark.editor
+
+CACHE = REPO_ROOT / ".cache" / "vscode"
+NODE_BIN = CACHE / "node" / "bin"
+CODE_SERVER = CACHE / "code-server" / "node_modules" / ".bin" / "code-server"
+VSIX = CACHE / "qwen-lsp.vsix"
+DRIVER_DIR = REPO_ROOT / "tests" / "editors" / "vscode"
+DRIVER = DRIVER_DIR / "drive.cjs"
+CHROMIUM = shutil.which("chromium")
+
+INITIAL = "import math\n\n"
+COMPLETION = "40 + 2"
+API_KEY = "sk-test-vscode-0123456789"
+
+
+def missing_setup() -> list[str]:
+    """What .ci/vscode-setup.sh would have put in place but is not there."""
+    wanted = {
+        "Node 24": NODE_BIN / "node",
+        "code-server": CODE_SERVER,
+        "the packaged extension": VSIX,
+        "playwright-core": DRIVER_DIR / "node_modules" / "playwright-core" / "package.json",
+    }
+    missing = [f"{name} ({path})" for name, path in wanted.items() if not path.exists()]
+    if CHROMIUM is None:
+        missing.append("chromium (Debian package)")
+    return missing
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class CodeServer:
+    url: str
+    user_data: Path
+    workspace: Path
+    log: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def extension_logs(self) -> str:
+        """The extension's output channel (server stderr and client errors), for failures."""
+        out = []
+        for path in sorted(self.user_data.glob("logs/**/*Qwen Coder*.log")):
+            out.append(f"--- {path.name}\n{path.read_text(errors='replace')[-4000:]}")
+        return "\n".join(out) or "(no extension log found)"
+
+
+# Machine-scoped settings: in code-server (as in any remote window) VS Code applies them only from
+# the machine's settings file, not from the browser user's settings.
+MACHINE_SETTINGS = {"qwen-lsp.server.pythonPath": sys.executable}
+
+
+def user_settings(base_url: str) -> dict[str, Any]:
+    """A quiet, offline VS Code whose extension talks to the scripted endpoint."""
+    return {
+        "telemetry.telemetryLevel": "off",
+        "security.workspace.trust.enabled": False,
+        "workbench.startupEditor": "none",
+        "workbench.enableExperiments": False,
+        "workbench.secondarySideBar.defaultVisibility": "hidden",
+        "chat.disableAIFeatures": True,
+        "extensions.autoUpdate": False,
+        "extensions.autoCheckUpdates": False,
+        "update.mode": "none",
+        "remote.autoForwardPorts": False,
+        # Only ghost text, no suggest widget competing for Tab.
+        "editor.quickSuggestions": {"other": "off", "comments": "off", "strings": "off"},
+        "editor.wordBasedSuggestions": "off",
+        "editor.suggestOnTriggerCharacters": False,
+        "qwen-lsp.endpoint.baseUrl": base_url,
+        "qwen-lsp.endpoint.model": TEST_MODEL,
+        "qwen-lsp.serverSettings": {"context": {"workspaceIndex": False}},
+    }
+
+
+@pytest.fixture
+def code_server(
+    tmp_path: Path, fake_endpoint: FakeOpenAIThread, editor_env: dict[str, str]
+) -> Iterator[CodeServer]:
+    missing = missing_setup()
+    if missing:
+        pytest.skip("run .ci/vscode-setup.sh first; missing: " + ", ".join(missing))
+    env = {**editor_env, "PATH": f"{NODE_BIN}{os.pathsep}{editor_env.get('PATH', '')}"}
+    user_data, extensions, workspace = (tmp_path / n for n in ("user-data", "extensions", "ws"))
+    (user_data / "User").mkdir(parents=True)
+    (user_data / "Machine").mkdir()
+    (user_data / "Machine" / "settings.json").write_text(json.dumps(MACHINE_SETTINGS))
+    workspace.mkdir()
+    (workspace / "demo.py").write_text(INITIAL)
+    settings = user_settings(fake_endpoint.base_url)
+    (user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
+    dirs = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
+    subprocess.run(
+        [str(CODE_SERVER), *dirs, "--install-extension", str(VSIX)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    port = free_port()
+    log = tmp_path / "code-server.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [
+                str(CODE_SERVER),
+                *dirs,
+                "--bind-addr",
+                f"127.0.0.1:{port}",
+                "--auth",
+                "none",
+                "--disable-telemetry",
+                "--disable-update-check",
+                "--disable-workspace-trust",
+                "--disable-getting-started-override",
+                "--ignore-last-opened",
+                str(workspace),
+            ],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the extension host and qwen-lsp
+        )
+    server = CodeServer(f"http://127.0.0.1:{port}", user_data, workspace, log)
+    try:
+        wait_until_healthy(server, process)
+        yield server
+    finally:
+        stop_process_group(process)
+
+
+def wait_until_healthy(server: CodeServer, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"code-server exited with {process.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"code-server did not answer within 30 s:\n{server.log_tail()}")
+
+
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop code-server and everything it started (extension host, language server)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # children that outlived code-server
+    process.wait(5)
+
+
+def drive(server: CodeServer, screenshots: Path) -> dict[str, Any]:
+    """Run the browser scenario; returns what the editor showed at each step."""
+    config = {
+        "url": f"{server.url}/?folder={server.workspace}",
+        "chromium": CHROMIUM,
+        "screenshotDir": str(screenshots),
+        "file": "demo.py",
+        "firstText": "result = ",
+        "apiKey": API_KEY,
+        "secondText": "other = ",
+        "timeoutMs": 30000,
+    }
+    env = {**os.environ, "PATH": f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(
+        [str(NODE_BIN / "node"), str(DRIVER), json.dumps(config)],
+        cwd=DRIVER_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+    lines = done.stdout.strip().splitlines()
+    result: dict[str, Any] = json.loads(lines[-1]) if lines else {}
+    if done.returncode != 0 or "error" in result:
+        pytest.fail(
+            f"driving VS Code failed (screenshots in {screenshots}):\n{done.stderr}\n"
+            f"--- code-server log\n{server.log_tail()}\n{server.extension_logs()}"
+        )
+    return result
+
+
+def generation_requests(fake: FakeOpenAIThread) -> list[RecordedRequest]:
+    return [r for r in fake.requests if r.generation]
+
+
+def test_ghost_text_accept_api_key_and_toggle(
+    code_server: CodeServer, fake_endpoint: FakeOpenAIThread, tmp_path: Path
+) -> None:
+    fake_endpoint.default = Reply(text=COMPLETION)
+    screenshots = tmp_path / "screenshots"
+    screenshots.mkdir()
+    started = time.monotonic()
+    seen = drive(code_server, screenshots)
+    print(f"VS Code scenario took {time.monotonic() - started:.1f} s; screenshots in {screenshots}")
+
+    # The status bar item is there, driven by the server's qwen/status notifications.
+    status = seen["startStatus"]
+    assert status["id"].endswith("qwen-lsp.status")
+    assert "Qwen" in status["text"]
+    assert status["label"] == "Qwen Coder: idle"
+
+    # Ghost text is exactly the scripted completion, both times.
+    assert seen["firstGhost"] == COMPLETION
+    assert seen["secondGhost"] == COMPLETION
+
+    # Tab accepted it into the document; the saved file has both completions.
+    saved = (code_server.workspace / "demo.py").read_text()
+    assert saved == f"{INITIAL}result = {COMPLETION}\nother = {COMPLETION}"
+
+    # The endpoint got FIM prompts with the text typed in the editor.
+    requests = generation_requests(fake_endpoint)
+    assert requests, "the endpoint received no completion request"
+    prompts = [r.json["prompt"] for r in requests]
+    assert all(r.json["model"] == TEST_MODEL for r in requests)
+    assert any(
+        "<|fim_prefix|>" in p and "import math\n\nresult = <|fim_suffix|>" in p for p in prompts
+    )
+    assert any("result = 40 + 2\nother = <|fim_suffix|>" in p for p in prompts)
+
+    # The API key went from "Qwen: Set API Key" to the server (not into settings.json).
+    assert "authorization" not in requests[0].headers
+    assert requests[-1].headers.get("authorization") == f"Bearer {API_KEY}"
+    settings_text = (code_server.user_data / "User" / "settings.json").read_text()
+    assert API_KEY not in settings_text
+
+    # "Qwen: Toggle Inline Completion" wrote the setting and the status bar says so.
+    assert json.loads(settings_text)["qwen-lsp.enable"] is False
+    assert seen["toggledStatus"]["label"] == "Qwen Coder: disabled"

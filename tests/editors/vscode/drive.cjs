@@ -1,0 +1,181 @@
+// Drives VS Code (code-server) in Debian's Chromium through playwright-core, as a user would.
+//
+// Usage: node drive.cjs '<json>' where the JSON has
+//   url            code-server URL with ?folder=...
+//   chromium       path of the Chromium executable
+//   screenshotDir  where screenshots go (always a final one; one more on failure)
+//   file           workspace-relative file to open
+//   firstText      typed at the end of the file; the ghost text that follows is accepted with Tab
+//   apiKey         set through "Qwen: Set API Key" after the first completion
+//   secondText     typed on a new line after the key is set; its ghost text is accepted too
+//   timeoutMs      time limit for each wait
+// Prints one JSON object on stdout: what the editor showed at each step. The pytest test
+// makes the assertions; this script only fails when a step cannot be carried out.
+'use strict';
+
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const config = JSON.parse(process.argv[2]);
+const timeout = config.timeoutMs ?? 30000;
+const started = Date.now();
+
+function log(message) {
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    process.stderr.write(`[drive ${seconds}s] ${message}\n`);
+}
+
+const CHROMIUM_ARGS = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-dev-shm-usage',
+];
+
+/** The status bar item contributed by the extension (id `<extension id>.qwen-lsp.status`). */
+function statusItem(page) {
+    return page.locator('.statusbar-item[id$="qwen-lsp.status"]');
+}
+
+async function readStatus(page) {
+    const item = statusItem(page);
+    if ((await item.count()) === 0) {
+        return null;
+    }
+    return {
+        id: await item.first().getAttribute('id'),
+        text: (await item.first().innerText()).trim(),
+        label: await item.first().getAttribute('aria-label'),
+    };
+}
+
+async function waitForStatusLabel(page, label) {
+    await page.waitForFunction(
+        (wanted) => {
+            const item = document.querySelector('.statusbar-item[id$="qwen-lsp.status"]');
+            return item !== null && item.getAttribute('aria-label') === wanted;
+        },
+        label,
+        { timeout },
+    );
+}
+
+/** The ghost text on the cursor line: VS Code splits it into one span per token. */
+async function waitForGhostText(page) {
+    await page.waitForSelector('span.ghost-text-decoration', { timeout });
+    // Let the whole suggestion render before reading it.
+    await page.waitForTimeout(200);
+    return page.$$eval('span.ghost-text-decoration', (spans) =>
+        spans.map((span) => span.textContent ?? '').join('').replace(/\u00a0/g, ' '),
+    );
+}
+
+async function waitForNoGhostText(page) {
+    await page.waitForSelector('span.ghost-text-decoration', { state: 'detached', timeout });
+}
+
+async function runCommand(page, title) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout });
+    await input.fill(`>${title}`);
+    await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: title })
+        .first()
+        .waitFor({ timeout });
+    await page.keyboard.press('Enter');
+}
+
+async function typeAndAccept(page, text, result, name) {
+    await page.keyboard.type(text, { delay: 40 });
+    log(`typed ${JSON.stringify(text)}`);
+    result[`${name}Ghost`] = await waitForGhostText(page);
+    log(`ghost text ${JSON.stringify(result[`${name}Ghost`])}`);
+    result[`${name}Status`] = await readStatus(page);
+    await page.screenshot({ path: path.join(config.screenshotDir, `${name}-ghost.png`) });
+    await page.keyboard.press('Tab');
+    await waitForNoGhostText(page);
+    log('accepted with Tab');
+}
+
+async function main() {
+    const result = {};
+    const browser = await chromium.launch({
+        executablePath: config.chromium,
+        headless: true,
+        args: CHROMIUM_ARGS,
+    });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+        await page.goto(config.url);
+        await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+        log('workbench loaded');
+
+        await statusItem(page).waitFor({ timeout });
+        await waitForStatusLabel(page, 'Qwen Coder: idle');
+        result.startStatus = await readStatus(page);
+        log(`status bar: ${JSON.stringify(result.startStatus)}`);
+
+        await page.keyboard.press('Control+P');
+        const quickOpen = page.locator('.quick-input-widget input');
+        await quickOpen.waitFor({ state: 'visible', timeout });
+        await quickOpen.fill(config.file);
+        await page
+            .locator('.quick-input-list .monaco-list-row', { hasText: path.basename(config.file) })
+            .first()
+            .waitFor({ timeout });
+        await page.keyboard.press('Enter');
+        await page
+            .locator('.tab.active', { hasText: path.basename(config.file) })
+            .waitFor({ timeout });
+        await page.locator('.monaco-editor .view-lines').first().click();
+        await page.keyboard.press('Control+End');
+        log(`opened ${config.file}`);
+
+        await typeAndAccept(page, config.firstText, result, 'first');
+
+        await runCommand(page, 'Qwen: Set API Key');
+        const keyInput = page.locator('.quick-input-widget input[type="password"]');
+        await keyInput.waitFor({ state: 'visible', timeout });
+        await keyInput.fill(config.apiKey);
+        await page.keyboard.press('Enter');
+        await page
+            .locator('.notification-toast', { hasText: 'API key saved' })
+            .waitFor({ timeout });
+        log('API key set');
+        // Back to the editor, at the end of the file, on a new line.
+        await page.locator('.monaco-editor .view-lines').first().click();
+        await page.keyboard.press('Control+End');
+        await page.keyboard.press('Enter');
+        await page.keyboard.press('Home');
+        await typeAndAccept(page, config.secondText, result, 'second');
+
+        await page.keyboard.press('Control+S');
+        await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout });
+        log('saved');
+
+        await runCommand(page, 'Qwen: Toggle Inline Completion');
+        await waitForStatusLabel(page, 'Qwen Coder: disabled');
+        result.toggledStatus = await readStatus(page);
+        log(`after toggle: ${JSON.stringify(result.toggledStatus)}`);
+        await page.screenshot({ path: path.join(config.screenshotDir, 'final.png') });
+    } catch (error) {
+        result.error = String(error && error.stack ? error.stack : error);
+        const shot = path.join(config.screenshotDir, 'failure.png');
+        await page.screenshot({ path: shot }).catch(() => undefined);
+        result.screenshot = shot;
+        log(`failed: ${result.error}`);
+    } finally {
+        await browser.close();
+    }
+    process.stdout.write(JSON.stringify(result) + '\n');
+    process.exitCode = result.error ? 1 : 0;
+}
+
+main().catch((error) => {
+    process.stderr.write(`${error && error.stack ? error.stack : error}\n`);
+    process.exit(2);
+});
