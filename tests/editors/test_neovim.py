@@ -130,11 +130,15 @@ def start_nvim(
         monkeypatch.setenv(key, value)
     sessions: list[Any] = []
 
-    def start(base_url: str, source: str = SOURCE, **opts: Any) -> NeovimSession:
+    def start(
+        base_url: str, source: str = SOURCE, before_setup: str = "", **opts: Any
+    ) -> NeovimSession:
         path = tmp_path / "calc.py"
         path.write_text(source)
         nvim = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", "--clean"])
         sessions.append(nvim)
+        if before_setup:
+            nvim.exec_lua(before_setup)
         setup = {"cmd": server_command, "settings": server_settings(base_url), **opts}
         nvim.exec_lua(
             """
@@ -171,6 +175,11 @@ def test_ghost_text_is_shown_and_tab_accepts_it(
 ) -> None:
     fake_endpoint.default = Reply(text="a + b")
     nvim = start_nvim(fake_endpoint.base_url)
+    qwen_maps = "return vim.tbl_map(function(m) return m.lhs end, vim.tbl_filter(function(m)"
+    qwen_maps += " return (m.desc or ''):find('qwen') end, vim.api.nvim_buf_get_keymap(0, 'i')))"
+    assert sorted(nvim.lua(qwen_maps)) == sorted(
+        ["<Tab>", "<M-Right>", "<M-Down>", "<M-]>", "<M-[>", "<C-]>"]
+    )
     nvim.insert_at_end_of_line(2)
 
     assert nvim.wait_ghost_text() == "a + b"
@@ -237,15 +246,35 @@ def test_toggle_off_tab_falls_through_and_status(
     nvim.nvim.command("QwenStatus")
     assert "qwen-lsp · idle · disabled · ghost text" in nvim.messages()
 
+    enabled = "return require('qwen-lsp').enabled_for(0)"
+    inline_on = "return vim.lsp.inline_completion.is_enabled({ bufnr = 0 })"
+    nvim.nvim.command("QwenToggle")  # back on everywhere
+    assert nvim.lua(enabled) and nvim.lua(inline_on)
+    nvim.nvim.command("QwenToggle python")  # off for one filetype
+    assert "suggestions off for python" in nvim.messages()
+    assert not nvim.lua(enabled) and not nvim.lua(inline_on)
+    nvim.nvim.command("QwenToggle python")
+    assert nvim.lua(enabled) and nvim.lua(inline_on)
+    nvim.nvim.command("QwenToggle!")  # off in this buffer only
+    assert "suggestions off in this buffer" in nvim.messages()
+    assert not nvim.lua(enabled) and not nvim.lua(inline_on)
+
+
+# Neovim 0.11 has no vim.lsp.inline_completion; make this Neovim look the same.
+WITHOUT_INLINE_API = "rawset(vim.lsp, 'inline_completion', false)"
+
 
 @needs_nvim
-def test_completion_items_when_ghost_text_is_off(
+def test_completion_items_without_the_inline_completion_api(
     fake_endpoint: FakeOpenAIThread, start_nvim: Callable[..., NeovimSession]
 ) -> None:
     """The Neovim 0.11 path: AI suggestions as completion items (vim.lsp.completion)."""
     fake_endpoint.default = Reply(text="total_sum(a, b)")
-    nvim = start_nvim(fake_endpoint.base_url, inline_completion=False)
+    nvim = start_nvim(fake_endpoint.base_url, before_setup=WITHOUT_INLINE_API)
+    assert not nvim.lua("return require('qwen-lsp').uses_inline()")
     assert nvim.lua("return require('qwen-lsp').init_options().completion.completionItems")
+    qwen_maps = "return vim.tbl_filter(function(m) return (m.desc or ''):find('qwen') end,"
+    assert nvim.lua(qwen_maps + " vim.api.nvim_buf_get_keymap(0, 'i'))") == []  # no ghost-text keys
     nvim.lua("vim.o.completeopt = 'menuone,noinsert,popup'")  # as the README recommends
     nvim.insert_at_end_of_line(2)
     nvim.lua("vim.lsp.completion.get()")  # what <C-x><C-o> / <C-Space> do

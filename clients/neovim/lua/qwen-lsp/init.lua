@@ -78,7 +78,9 @@ end
 
 --- True when this Neovim has LSP inline completion (0.12+).
 function M.has_inline_api()
-  local ok, inline = pcall(require, 'vim.lsp.inline_completion')
+  local ok, inline = pcall(function()
+    return vim.lsp.inline_completion -- nil on 0.11: not one of vim.lsp's modules there
+  end)
   return ok and type(inline) == 'table' and type(inline.enable) == 'function'
 end
 
