@@ -1,0 +1,367 @@
+"""Types and text helpers shared by the post-processing filters.
+
+Filters work on a ``\\n``-only view of the text around the cursor (``PostContext.before`` /
+``after``), bounded so that a huge document costs no more than a large one; the document's own
+line ending is restored as the last pipeline step.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from ...syntax.languages import language_id_for
+
+if TYPE_CHECKING:
+    from .lexer import Analysis, PrefixState
+
+# The Qwen specials that end a completion (and must never be shown).
+QWEN_STOP_SEQUENCES: tuple[str, ...] = (
+    "<|endoftext|>",
+    "<|fim_prefix|>",
+    "<|fim_suffix|>",
+    "<|fim_middle|>",
+    "<|fim_pad|>",
+    "<|repo_name|>",
+    "<|file_sep|>",
+    "<|im_start|>",
+    "<|im_end|>",
+)
+
+# How much of the document around the cursor the filters look at.
+MAX_BEFORE_LINES = 2000
+MAX_BEFORE_CHARS = 120_000
+MAX_AFTER_LINES = 300
+MAX_AFTER_CHARS = 30_000
+TAB_WIDTH = 4
+
+INDENT_FAMILY = frozenset({"python"})
+BRACE_FAMILY = frozenset(
+    {
+        "javascript",
+        "javascriptreact",
+        "typescript",
+        "typescriptreact",
+        "go",
+        "rust",
+        "java",
+        "c",
+        "cpp",
+        "csharp",
+        "php",
+        "kotlin",
+        "swift",
+        "scala",
+        "dart",
+        "json",
+        "jsonc",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A completion on its way through the filters.
+
+    ``text`` is what gets inserted at the cursor; ``replace_suffix_chars`` says how many characters
+    right after the cursor (on the cursor's line) the item replaces, e.g. an auto-closed ``)`` that
+    the completion types again; ``notes`` names the filters that changed it.
+    """
+
+    text: str
+    replace_suffix_chars: int = 0
+    notes: tuple[str, ...] = ()
+
+    def change(
+        self, note: str, text: str | None = None, replace_chars: int | None = None
+    ) -> Candidate:
+        """A copy with ``text`` / ``replace_suffix_chars`` changed; ``note`` is recorded only when
+        something actually changed."""
+        new_text = self.text if text is None else text
+        new_replace = self.replace_suffix_chars if replace_chars is None else replace_chars
+        if new_text == self.text and new_replace == self.replace_suffix_chars:
+            return self
+        notes = self.notes if note in self.notes else (*self.notes, note)
+        return replace(self, text=new_text, replace_suffix_chars=new_replace, notes=notes)
+
+
+@dataclass(frozen=True)
+class PostContext:
+    """What the filters know about the cursor.
+
+    ``prefix``/``suffix`` are the document text before/after the cursor (the whole document or a
+    long window of it). ``multiline`` is the engine's decision. ``indent_unit`` is detected from
+    the text when None. ``tree``/``source_bytes`` (the document's tree-sitter tree and bytes, when
+    the caller has them) let the syntax check reparse incrementally instead of parsing a window.
+
+    Derived views (``before``, ``after``, ``line_before`` …) are computed once, on first use.
+    """
+
+    prefix: str
+    suffix: str
+    language_id: str = "plaintext"
+    multiline: bool = False
+    indent_unit: str | None = None
+    stop_sequences: tuple[str, ...] = QWEN_STOP_SEQUENCES
+    tree: Any = field(default=None, compare=False, repr=False)
+    source_bytes: bytes | None = field(default=None, compare=False, repr=False)
+
+    # ----- derived views (cached; cached_property writes __dict__ directly, frozen is fine) -----
+
+    @cached_property
+    def language(self) -> str:
+        """Canonical lower-case language id."""
+        return language_id_for(self.language_id)
+
+    @cached_property
+    def family(self) -> str:
+        """``"indent"`` (scope by indentation), ``"brace"`` (scope by braces) or ``"other"``."""
+        if self.language in INDENT_FAMILY:
+            return "indent"
+        if self.language in BRACE_FAMILY:
+            return "brace"
+        return "other"
+
+    @cached_property
+    def eol(self) -> str:
+        """The document's line ending: ``\\r\\n`` when the text near the cursor uses it."""
+        sample = self.prefix[-4000:] + self.suffix[:4000]
+        return "\r\n" if "\r\n" in sample else "\n"
+
+    @cached_property
+    def before(self) -> str:
+        """The prefix, ``\\n`` line endings, at most ``MAX_BEFORE_LINES`` lines back."""
+        text = self.prefix[-MAX_BEFORE_CHARS:]
+        text = to_lf(text)
+        if text.count("\n") > MAX_BEFORE_LINES:
+            text = text[_nth_from_end(text, MAX_BEFORE_LINES) :]
+        elif len(text) < len(self.prefix):
+            text = text[text.find("\n") + 1 :] if "\n" in text else text
+        return text
+
+    @cached_property
+    def before_is_whole_prefix(self) -> bool:
+        """True when ``before`` starts at the document's start (nothing cut off)."""
+        return len(self.prefix) <= MAX_BEFORE_CHARS and len(self.before) == len(to_lf(self.prefix))
+
+    @cached_property
+    def after(self) -> str:
+        """The suffix, ``\\n`` line endings, at most ``MAX_AFTER_LINES`` lines ahead."""
+        text = to_lf(self.suffix[:MAX_AFTER_CHARS])
+        if self.suffix[MAX_AFTER_CHARS - 1 : MAX_AFTER_CHARS + 1] == "\r\n":
+            text = text[:-1]  # a cut CRLF would otherwise leave a stray "\r"
+        cut = _nth_newline(text, MAX_AFTER_LINES)
+        return text if cut < 0 else text[:cut]
+
+    @cached_property
+    def line_before(self) -> str:
+        """The cursor's line up to the cursor."""
+        return self.before[self.before.rfind("\n") + 1 :]
+
+    @cached_property
+    def line_after(self) -> str:
+        """The cursor's line after the cursor (without the line ending)."""
+        end = self.after.find("\n")
+        return self.after if end < 0 else self.after[:end]
+
+    @cached_property
+    def lines_above(self) -> list[str]:
+        """Whole lines before the cursor's line, nearest last."""
+        return self.before.split("\n")[:-1]
+
+    @cached_property
+    def lines_below(self) -> list[str]:
+        """Whole lines after the cursor's line, nearest first."""
+        return self.after.split("\n")[1:]
+
+    @cached_property
+    def at_blank_line_start(self) -> bool:
+        """The cursor's line holds only indentation before the cursor."""
+        return self.line_before.strip() == ""
+
+    @cached_property
+    def unit(self) -> str:
+        """The indentation unit: given, or detected from the surrounding lines."""
+        return self.indent_unit or detect_indent_unit(
+            self.lines_above[-400:] + self.lines_below[:100]
+        )
+
+    @cached_property
+    def indent_styles(self) -> tuple[bool, bool]:
+        """(tabs, spaces): does the nearby code indent with tabs / with runs of spaces?"""
+        tabs = spaces = False
+        for line in self.lines_above[-300:] + self.lines_below[:100]:
+            ws = leading_ws(line)
+            if "\t" in ws:
+                tabs = True
+            elif len(ws) >= 2 and not is_blank(line):
+                spaces = True
+        return tabs, spaces
+
+    @cached_property
+    def tab_width(self) -> int:
+        """Columns per tab: 8 where tabs and spaces are mixed (GNU style), else 4."""
+        tabs, spaces = self.indent_styles
+        return 8 if tabs and spaces and self.unit != "\t" else TAB_WIDTH
+
+    def width(self, ws: str) -> int:
+        """Display width of whitespace in this document."""
+        return width(ws, self.tab_width)
+
+    def indent(self, line: str) -> int:
+        """Indentation width of ``line`` in this document."""
+        return width(leading_ws(line), self.tab_width)
+
+    @cached_property
+    def prefix_state(self) -> PrefixState:
+        """Lexical state (open brackets, strings) at the cursor; see ``lexer``."""
+        from .lexer import prefix_state
+
+        return prefix_state(self)
+
+    @cached_property
+    def baseline(self) -> Analysis:
+        """The lexer's account of the document as it is (no completion inserted)."""
+        from .lexer import analyse
+
+        return analyse(self, "", 0)
+
+
+Filter = Callable[[Candidate, PostContext], "Candidate | None"]
+
+
+# ----- small text helpers ------------------------------------------------------------------
+
+
+def to_lf(text: str) -> str:
+    """``\\r\\n`` and lone ``\\r`` to ``\\n``."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _nth_newline(text: str, n: int) -> int:
+    """Index of the n-th ``\\n`` (1-based), or -1."""
+    pos = -1
+    for _ in range(n):
+        pos = text.find("\n", pos + 1)
+        if pos < 0:
+            return -1
+    return pos
+
+
+def _nth_from_end(text: str, n: int) -> int:
+    """Start index of the text after the n-th ``\\n`` counted from the end."""
+    pos = len(text)
+    for _ in range(n):
+        pos = text.rfind("\n", 0, pos)
+        if pos < 0:
+            return 0
+    return pos + 1
+
+
+LEADING_WS = re.compile(r"[ \t]*")
+
+
+def leading_ws(line: str) -> str:
+    match = LEADING_WS.match(line)
+    return match.group(0) if match else ""
+
+
+def width(ws: str, tab: int = TAB_WIDTH) -> int:
+    """Display width of leading whitespace."""
+    columns = 0
+    for char in ws:
+        columns = (columns // tab + 1) * tab if char == "\t" else columns + 1
+    return columns
+
+
+def indent_of(line: str, tab: int = TAB_WIDTH) -> int:
+    return width(leading_ws(line), tab)
+
+
+def is_blank(line: str) -> bool:
+    return not line.strip()
+
+
+def word_chars(text: str) -> int:
+    """How many identifier characters (letters, digits, ``_``) ``text`` has."""
+    return sum(1 for ch in text if ch.isalnum() or ch == "_")
+
+
+def detect_indent_unit(lines: list[str]) -> str:
+    """Tab, or the most common positive step between consecutive indentations (default 4)."""
+    tabs = spaces = 0
+    steps: Counter[int] = Counter()
+    previous = 0
+    for line in lines:
+        if is_blank(line):
+            continue
+        ws = leading_ws(line)
+        if ws.startswith("\t"):
+            tabs += 1
+        elif ws.startswith(" "):
+            spaces += 1
+        current = width(ws)
+        if current > previous and not ws.startswith("\t"):
+            steps[current - previous] += 1
+        previous = current
+    if tabs > spaces:
+        return "\t"
+    for step, _count in steps.most_common():
+        if step in (2, 3, 4, 8):
+            return " " * step
+    return "    "
+
+
+def starts_top_level(lines: list[str], index: int) -> bool:
+    """Does ``lines[index]`` look like the start of a top-level statement (column 0, after a
+    blank line)? Such a line is a safe place to start scanning or parsing a window."""
+    first = lines[index][:1]
+    starts = first.isalpha() or (first != "" and first in "_@#$")
+    return starts and (index == 0 or is_blank(lines[index - 1]))
+
+
+def strip_line_comment(line: str, family: str) -> str:
+    """``line`` without a trailing line comment (rough: ignores comment markers in strings)."""
+    marker = "#" if family == "indent" else "//" if family == "brace" else None
+    if marker and marker in line:
+        head, _, _ = line.partition(marker)
+        if head.count('"') % 2 == 0 and head.count("'") % 2 == 0:
+            return head
+    return line
+
+
+def opens_block(line: str, family: str) -> bool:
+    """Does this code line end by opening a block (so the next line is indented deeper)?"""
+    code = strip_line_comment(line, family).rstrip()
+    if not code:
+        return False
+    if family == "indent":
+        return code.endswith((":", "(", "[", "{"))
+    return code.endswith(("{", "(", "[")) or (family == "other" and code.endswith(":"))
+
+
+def cut_lines(candidate: Candidate, ctx: PostContext, keep: int, note: str) -> Candidate:
+    """Keep the first ``keep`` lines of the candidate and tidy the new end."""
+    lines = candidate.text.split("\n")
+    if keep >= len(lines):
+        return candidate
+    return candidate.change(note, text=tidy_end("\n".join(lines[:keep]), ctx))
+
+
+def tidy_end(text: str, ctx: PostContext) -> str:
+    """Drop trailing blank lines (and, when nothing follows on the cursor's line, all trailing
+    whitespace): the suffix already supplies the line structure after the completion."""
+    if is_blank(ctx.line_after):
+        return text.rstrip()
+    stripped = text.rstrip(" \t\n")
+    if "\n" not in text[len(stripped) :]:
+        return text
+    # Keep one line break (and the indentation before the suffix's text), drop blank lines.
+    tail = text[len(stripped) :]
+    return stripped + "\n" + tail[tail.rfind("\n") + 1 :]

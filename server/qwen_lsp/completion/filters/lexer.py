@@ -1,0 +1,342 @@
+"""A tiny lexer: brackets outside strings and comments, per language family.
+
+Several filters need to know which brackets a completion opens or closes, where its lines start
+inside a multi-line string, and which closers the suffix supplies. Tree-sitter cannot answer that
+for half-written code, so this scans with one regular expression per language: strings, comments
+and brackets, nothing else. It is approximate (no regex literals, no raw-string delimiters beyond
+Rust's ``r#"…"#``) and only ever compared against itself (completion vs. no completion), so the
+approximations cancel out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from .base import PostContext, leading_ws, starts_top_level
+
+OPENERS = {"(": ")", "[": "]", "{": "}"}
+CLOSERS = {")": "(", "]": "[", "}": "{"}
+PREFIX_SCAN_LINES = 400  # how far back the bracket stack is taken when the prefix is long
+SUFFIX_SCAN_CHARS = 6000  # how much of the suffix is checked for the closers it supplies
+
+_DQ = r'"(?:[^"\\\n]|\\[\s\S])*"?'
+_DQ_MULTI = r'"(?:[^"\\]|\\[\s\S])*"?'
+_SQ = r"'(?:[^'\\\n]|\\[\s\S])*'?"
+_BT = r"`(?:[^`\\]|\\[\s\S])*`?"
+_BLOCK = r"/\*[\s\S]*?(?:\*/|\Z)"
+_SLASHES = r"//[^\n]*"
+_HASH = r"#[^\n]*"
+_RUST_CHAR = r"'(?:[^'\\\n]|\\(?:u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[^\n]))'"
+_RUST_RAW = r'r(?P<h>#+)"[\s\S]*?(?:"(?P=h)|\Z)'
+_PY_TRIPLE = (
+    r'"""(?:[^"\\]|\\[\s\S]|"(?!""))*(?:"""|\Z)'
+    + "|"
+    + (r"'''(?:[^'\\]|\\[\s\S]|'(?!''))*(?:'''|\Z)")
+)
+# A JavaScript regex literal: a `/` where an operand is expected (after an operator or opener).
+_JS_REGEX = (
+    r"(?<=[(,=:\[!&|?{};\n])[ \t]*/(?![/*])(?:[^/\\\n\[]|\\.|\[(?:[^\]\\\n]|\\.)*\])+/[a-z]*"
+)
+_BRACKET = r"(?P<b>[()\[\]{}])"
+
+_SPAN_PATTERNS: dict[str, str] = {
+    "python": "|".join((_PY_TRIPLE, _DQ, _SQ, _HASH)),
+    "c": "|".join((_BLOCK, _SLASHES, _DQ, _SQ)),
+    "js": "|".join((_BLOCK, _SLASHES, _DQ, _SQ, _BT, _JS_REGEX)),
+    "go": "|".join((_BLOCK, _SLASHES, _DQ, _SQ, _BT)),
+    "rust": "|".join((_BLOCK, _SLASHES, _RUST_RAW, _DQ_MULTI, _RUST_CHAR)),
+    "hash": "|".join((_DQ, _SQ, _HASH)),
+    "plain": "|".join((_DQ, _SQ)),
+}
+_LEXER_OF_LANGUAGE = {
+    "python": "python",
+    "javascript": "js",
+    "javascriptreact": "js",
+    "typescript": "js",
+    "typescriptreact": "js",
+    "kotlin": "js",
+    "dart": "js",
+    "go": "go",
+    "rust": "rust",
+    "c": "c",
+    "cpp": "c",
+    "java": "c",
+    "csharp": "c",
+    "php": "c",
+    "swift": "c",
+    "scala": "c",
+    "json": "c",
+    "jsonc": "c",
+    "shellscript": "hash",
+    "ruby": "hash",
+    "perl": "hash",
+    "r": "hash",
+    "yaml": "hash",
+    "toml": "hash",
+}
+
+
+@cache
+def _pattern(kind: str) -> re.Pattern[str]:
+    return re.compile(f"(?P<s>{_SPAN_PATTERNS[kind]})|{_BRACKET}")
+
+
+def lexer_pattern(language: str) -> re.Pattern[str]:
+    return _pattern(_LEXER_OF_LANGUAGE.get(language, "plain"))
+
+
+@dataclass(frozen=True)
+class Span:
+    """A string or comment: ``text[start:end]``; ``quote`` is its closing delimiter ('' for
+    comments)."""
+
+    start: int
+    end: int
+    quote: str
+
+
+def _closing(token: str) -> str:
+    """The closing delimiter of a complete string token, or '' (unterminated or a comment)."""
+    if token.lstrip(" \t").startswith(("#", "/")):
+        return ""
+    if token.startswith("r#"):
+        hashes = len(token) - len(token[1:].lstrip("#")) - 1
+        delimiter = '"' + "#" * hashes
+        return delimiter if len(token) >= 2 * hashes + 3 and token.endswith(delimiter) else ""
+    delimiter = token[:3] if token[:3] in ('"""', "'''") else token[:1]
+    if len(token) < 2 * len(delimiter) or not token.endswith(delimiter):
+        return ""
+    body = token[: len(token) - len(delimiter)]
+    backslashes = len(body) - len(body.rstrip("\\"))
+    return delimiter if backslashes % 2 == 0 else ""
+
+
+def scan(text: str, pattern: re.Pattern[str]) -> tuple[list[tuple[int, str]], list[Span]]:
+    """Brackets outside strings/comments as ``(pos, char)``, and the string/comment spans."""
+    brackets: list[tuple[int, str]] = []
+    spans: list[Span] = []
+    for match in pattern.finditer(text):
+        bracket = match.group("b")
+        if bracket is not None:
+            brackets.append((match.start(), bracket))
+        else:
+            spans.append(Span(match.start(), match.end(), _closing(match.group(0))))
+    return brackets, spans
+
+
+@dataclass(frozen=True)
+class PrefixState:
+    """The lexer's state at the start of the cursor's line (or of a string the cursor line is
+    inside): the open brackets there, and the text from that point to the cursor."""
+
+    stack: tuple[str, ...]
+    resume_text: str
+    complete: bool  # the stack covers the whole document prefix
+    # When the cursor's line continues a statement inside brackets opened on earlier lines:
+    # the indentation of the line where that statement starts.
+    statement_indent: str | None = None
+    # Lines above the cursor (indices into ``ctx.lines_above``) that start a top-level
+    # statement outside any bracket: places where a parse window can start.
+    top_level_lines: tuple[int, ...] = ()
+
+
+def _safe_start(lines: list[str], last: int) -> int:
+    """Index of an early line, within ``PREFIX_SCAN_LINES`` of ``last``, that starts a top-level
+    statement (column 0, after a blank line) and so is unlikely to be inside a string."""
+    first = max(0, last - PREFIX_SCAN_LINES)
+    for index in range(first, last):
+        if starts_top_level(lines, index):
+            return index
+    return first
+
+
+def prefix_state(ctx: PostContext) -> PrefixState:
+    """Scan the text before the cursor once; filters resume from the cursor's line."""
+    before = ctx.before
+    lines = before.split("\n")
+    complete = ctx.before_is_whole_prefix and len(lines) <= PREFIX_SCAN_LINES
+    start_line = 0 if complete else _safe_start(lines, len(lines) - 1)
+    start = sum(len(line) + 1 for line in lines[:start_line])
+    window = before[start:]
+    brackets, spans = scan(window, lexer_pattern(ctx.language))
+    resume = window.rfind("\n") + 1
+    for span in spans:
+        if span.start <= resume - 1 < span.end:
+            resume = span.start
+            break
+    stack: list[tuple[str, int]] = []
+    line_start = 0
+    top_level: list[int] = []
+    span_index = bracket_index = 0
+    for index in range(start_line, len(lines) - 1):
+        while span_index < len(spans) and spans[span_index].end <= line_start:
+            span_index += 1
+        in_span = span_index < len(spans) and spans[span_index].start < line_start
+        if not stack and not in_span and starts_top_level(lines, index):
+            top_level.append(index)
+        line_end = line_start + len(lines[index])
+        while bracket_index < len(brackets) and brackets[bracket_index][0] < min(line_end, resume):
+            pos, char = brackets[bracket_index]
+            bracket_index += 1
+            if char in OPENERS:
+                stack.append((char, pos))
+            elif stack:
+                stack.pop()
+        line_start = line_end + 1
+    for pos, char in brackets[bracket_index:]:
+        if pos >= resume:
+            break
+        if char in OPENERS:
+            stack.append((char, pos))
+        elif stack:
+            stack.pop()
+    continuation = "([{" if ctx.family == "indent" else "(["
+    outermost = None
+    for char, pos in reversed(stack):
+        if char not in continuation:
+            break
+        outermost = pos
+    statement_indent = None
+    if outermost is not None:
+        line_start = window.rfind("\n", 0, outermost) + 1
+        statement_indent = leading_ws(window[line_start:outermost])
+    return PrefixState(
+        tuple(char for char, _pos in stack),
+        window[resume:],
+        complete and start == 0,
+        statement_indent,
+        tuple(top_level),
+    )
+
+
+def depth_zero_lines(ctx: PostContext, limit: int) -> list[int]:
+    """Indices into ``ctx.lines_below`` (the first ``limit``) of lines at whose end no bracket
+    is open (-1 is the cursor's own line): places where a parse window can end."""
+    state = ctx.prefix_state
+    head = state.resume_text
+    text = head + "\n".join(ctx.after.split("\n")[: limit + 1])
+    brackets, _spans = scan(text, lexer_pattern(ctx.language))
+    stack = list(state.stack)
+    ends: list[int] = []
+    line, newline = -1, text.find("\n", len(head))
+    for pos, char in [*brackets, (len(text) + 1, "")]:
+        while 0 <= newline < pos:
+            if not stack:
+                ends.append(line)
+            line += 1
+            newline = text.find("\n", newline + 1)
+        if char:
+            _push_or_pop(stack, char)
+    return ends
+
+
+def _push_or_pop(stack: list[str], char: str) -> bool:
+    """Apply one bracket; False when a closer did not match the innermost opener."""
+    if char in OPENERS:
+        stack.append(char)
+        return True
+    if stack and stack[-1] == CLOSERS[char]:
+        stack.pop()
+        return True
+    if stack:
+        stack.pop()
+    return False
+
+
+@dataclass
+class Analysis:
+    """What the lexer says about a completion ``text`` inserted at the cursor."""
+
+    line_in_string: list[bool] = field(default_factory=list)  # line i starts inside a string
+    line_depth: list[int] = field(default_factory=list)  # completion's own open brackets there
+    # Closers in the completion that close something opened before the cursor, in order:
+    # (offset in text, closer, level); level 0 is the innermost bracket open at the cursor, -1
+    # marks the quote ending a string that was open at the cursor.
+    unmatched: list[tuple[int, str, int]] = field(default_factory=list)
+    mismatches: int = 0  # closers of the wrong type for the opener they close
+    overflow: int = 0  # closers with nothing left to close
+    suffix_closes: frozenset[int] = frozenset()  # prefix levels the suffix closes
+    open_at_end: int = 0  # brackets the completion opened and left open
+
+    @property
+    def score(self) -> int:
+        """Bracket damage; compare with the score of the empty completion."""
+        return self.mismatches + self.overflow
+
+
+def analyse(ctx: PostContext, text: str, replace_chars: int = 0) -> Analysis:
+    """Scan (cursor line so far) + ``text`` + suffix and account for every bracket."""
+    state = ctx.prefix_state
+    head = state.resume_text
+    tail = ctx.after[replace_chars : replace_chars + SUFFIX_SCAN_CHARS]
+    c0, c1 = len(head), len(head) + len(text)
+    brackets, spans = scan(head + text + tail, lexer_pattern(ctx.language))
+    result = Analysis()
+
+    line_starts = [c0 + i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    near = [span for span in spans if span.start < c1 and span.end > c0]
+    result.line_in_string = [False] + [
+        any(span.start <= start - 1 < span.end for span in near) for start in line_starts
+    ]
+    unmatched = [
+        (span.end - len(span.quote) - c0, span.quote, -1)
+        for span in near
+        if span.quote and span.start < c0 and span.end <= c1 and span.end - len(span.quote) >= c0
+    ]
+
+    stack = list(state.stack)
+    index = 0
+    while index < len(brackets) and brackets[index][0] < c0:
+        _push_or_pop(stack, brackets[index][1])
+        index += 1
+    base = floor = len(stack)
+    depths: list[int] = [0]
+    level = 0
+    for pos, char in brackets[index:]:
+        if pos >= c1:
+            break
+        index += 1
+        while len(depths) <= len(line_starts) and line_starts[len(depths) - 1] <= pos:
+            depths.append(len(stack) - floor)
+        if char in CLOSERS and len(stack) <= floor:
+            unmatched.append((pos - c0, char, level))
+            level += 1
+            if not stack:
+                result.overflow += 1
+                continue
+            if stack[-1] != CLOSERS[char]:
+                result.mismatches += 1
+            stack.pop()
+            floor = len(stack)
+        elif not _push_or_pop(stack, char):
+            result.mismatches += 1
+    depths += [len(stack) - floor] * (len(line_starts) + 1 - len(depths))
+    result.line_depth = depths
+    result.open_at_end = len(stack) - floor
+    result.unmatched = sorted(unmatched)
+
+    closes: set[int] = set()
+    sfloor = len(stack)
+    for _pos, char in brackets[index:]:
+        if char in OPENERS or len(stack) > sfloor:
+            _push_or_pop(stack, char)
+            continue
+        if not stack:
+            result.overflow += 1
+            continue
+        # Recover from an opener or two the suffix leaves open (a `(` typed without its `)`).
+        want = CLOSERS[char]
+        depth = next((d for d in range(1, min(3, len(stack)) + 1) if stack[-d] == want), 0)
+        if depth:
+            result.mismatches += depth - 1
+            del stack[len(stack) - depth :]
+            if len(stack) < base:
+                closes.add(base - 1 - len(stack))
+        else:
+            result.mismatches += 1
+            stack.pop()
+        sfloor = len(stack)
+    result.suffix_closes = frozenset(closes)
+    return result

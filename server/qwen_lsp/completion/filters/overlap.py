@@ -1,0 +1,128 @@
+"""Overlap with the text around the cursor: the model retyped what is already there."""
+
+from __future__ import annotations
+
+from .base import Candidate, PostContext, cut_lines, is_blank, word_chars
+from .lexer import analyse
+
+MIN_PARTIAL_OVERLAP = 6  # characters of the line's end the completion must repeat
+MAX_SUFFIX_LINES = 60
+AUTO_CLOSED = ")]}\"'`"
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _token_start(text: str, index: int) -> bool:
+    """Does a token start at ``text[index]``?"""
+    if index == 0 or text[index - 1].isspace():
+        return True
+    return _is_word(text[index - 1]) != _is_word(text[index])
+
+
+def trim_prefix_overlap(candidate: Candidate, ctx: PostContext) -> Candidate | None:
+    """Drop a restart of the current line: prefix ``    return foo(``, model ``return foo(a)``.
+
+    Models (chat-tuned ones especially) often begin their answer by repeating the start of the
+    line, which would appear twice in the editor. A partial repeat must be long enough, span more
+    than one word and start at a token boundary, so that ``getattr(`` + ``getattr(x), 'y')``
+    style code is left alone.
+    """
+    typed = ctx.line_before.lstrip()
+    first, sep, rest = candidate.text.partition("\n")
+    body = first.lstrip()
+    if not typed or not body:
+        return candidate
+    for size in range(min(len(typed), len(body)), 0, -1):
+        tail = typed[-size:]
+        if not body.startswith(tail):
+            continue
+        if size == len(typed):
+            if word_chars(tail) < 2:
+                continue
+        elif (
+            size < MIN_PARTIAL_OVERLAP
+            or word_chars(tail) < 3
+            or " " not in tail.strip()
+            or not _token_start(typed, len(typed) - size)
+        ):
+            continue
+        return candidate.change("prefix_overlap", text=body[size:] + sep + rest)
+    return candidate
+
+
+def same_line_replace(ctx: PostContext, text: str) -> int:
+    """How many characters after the cursor the completion retypes (0 when none).
+
+    Two signs: the completion closes the bracket or string that an auto-inserted closer right
+    after the cursor closes (``foo(|)`` + ``a, b)``), or it ends with the whole rest of the line.
+    """
+    after = ctx.line_after
+    if not text or not after.strip():
+        return 0
+    leading = ""
+    for char in after:
+        if char not in AUTO_CLOSED:
+            break
+        leading += char
+    closes = 0
+    if leading:
+        closers = [closer for _offset, closer, _level in analyse(ctx, text).unmatched]
+        for index, char in enumerate(leading):
+            if index < len(closers) and closers[index] == char:
+                closes = index + 1
+            else:
+                break
+        # A bracket retyped only if that balances better: in `f(g(x|)` + `x)` the completion's
+        # `)` closes `g(` and the `)` after the cursor still closes `f(`.
+        if closes and any(char in ")]}" for char in leading[:closes]):
+            keep = analyse(ctx, text, 0).score
+            while closes and analyse(ctx, text, closes).score > keep:
+                closes -= 1
+    rest = after.rstrip()
+    if len(rest) >= 2 and len(text) > len(rest) and text.endswith(rest):
+        cut = len(text) - len(rest)
+        if _token_start(text, cut) or not _is_word(rest[0]):
+            closes = max(closes, len(rest))
+    return closes
+
+
+def trim_suffix_overlap(candidate: Candidate, ctx: PostContext) -> Candidate | None:
+    """Handle a completion whose end repeats the start of the suffix.
+
+    Following lines that already exist after the cursor are cut (the model regenerated them).
+    Characters on the cursor's line that the completion retypes (an auto-closed ``)``, a
+    closing quote, or the whole rest of the line) are kept, and ``replace_suffix_chars`` makes
+    the client replace them instead of showing them twice.
+    """
+    text = candidate.text
+    cut = _repeated_suffix_lines(ctx, text.split("\n"))
+    if cut is not None:
+        return cut_lines(candidate, ctx, cut, "suffix_overlap")
+    replace_chars = same_line_replace(ctx, text)
+    if replace_chars > candidate.replace_suffix_chars:
+        return candidate.change("suffix_overlap", replace_chars=replace_chars)
+    return candidate
+
+
+def _repeated_suffix_lines(ctx: PostContext, lines: list[str]) -> int | None:
+    """Index of the first completion line from which the completion repeats the lines after
+    the cursor, or None."""
+    if not is_blank(ctx.line_after):
+        return None
+    below = [line.strip() for line in ctx.lines_below[:MAX_SUFFIX_LINES] if not is_blank(line)]
+    if not below:
+        return None
+    first = 0 if ctx.at_blank_line_start else 1
+    for index in range(first, len(lines)):
+        if is_blank(lines[index]) or lines[index].strip() != below[0]:
+            continue
+        tail = [line.strip() for line in lines[index:] if not is_blank(line)]
+        matched = 0
+        while matched < min(len(tail), len(below)) and tail[matched] == below[matched]:
+            matched += 1
+        meaningful = sum(1 for line in tail[:matched] if word_chars(line) >= 3)
+        if (matched == len(tail) and meaningful >= 1) or meaningful >= 2:
+            return index
+    return None
