@@ -255,9 +255,11 @@ def test_toggle_off_tab_falls_through_and_status(
     assert not nvim.lua(enabled) and not nvim.lua(inline_on)
     nvim.nvim.command("QwenToggle python")
     assert nvim.lua(enabled) and nvim.lua(inline_on)
+    assert nvim.lua("return require('qwen-lsp').statusline()") == "Qwen"
     nvim.nvim.command("QwenToggle!")  # off in this buffer only
     assert "suggestions off in this buffer" in nvim.messages()
     assert not nvim.lua(enabled) and not nvim.lua(inline_on)
+    assert nvim.lua("return require('qwen-lsp').statusline()") == "Qwen (off)"
 
 
 # Neovim 0.11 has no vim.lsp.inline_completion; make this Neovim look the same.
