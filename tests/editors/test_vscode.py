@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from tests.editors.conftest import REPO_ROOT, TEST_MODEL
-from tests.support.fake_openai import FakeOpenAIThread, RecordedRequest, Reply
+from tests.support.fake_openai import FakeOpenAI, FakeOpenAIThread, RecordedRequest, Reply
 
 pytestmark = pytest.mark.editor
 
@@ -112,8 +112,17 @@ def user_settings(base_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture
+def keyed_endpoint() -> Iterator[FakeOpenAIThread]:
+    """The scripted endpoint, refusing requests without the API key; a little slow to answer, so
+    the status bar has time to show "busy"."""
+    reply = Reply(text=COMPLETION, delay_before_headers=0.5)
+    with FakeOpenAI.run_in_thread(api_key=API_KEY, default=reply) as fake:
+        yield fake
+
+
+@pytest.fixture
 def code_server(
-    tmp_path: Path, fake_endpoint: FakeOpenAIThread, editor_env: dict[str, str]
+    tmp_path: Path, keyed_endpoint: FakeOpenAIThread, editor_env: dict[str, str]
 ) -> Iterator[CodeServer]:
     missing = missing_setup()
     if missing:
@@ -125,7 +134,7 @@ def code_server(
     (user_data / "Machine" / "settings.json").write_text(json.dumps(MACHINE_SETTINGS))
     workspace.mkdir()
     (workspace / "demo.py").write_text(INITIAL)
-    settings = user_settings(fake_endpoint.base_url)
+    settings = user_settings(keyed_endpoint.base_url)
     (user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
     dirs = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
     subprocess.run(
@@ -227,43 +236,52 @@ def generation_requests(fake: FakeOpenAIThread) -> list[RecordedRequest]:
     return [r for r in fake.requests if r.generation]
 
 
-def test_ghost_text_accept_api_key_and_toggle(
-    code_server: CodeServer, fake_endpoint: FakeOpenAIThread, tmp_path: Path
+def test_api_key_ghost_text_accept_status_and_toggle(
+    code_server: CodeServer, keyed_endpoint: FakeOpenAIThread, tmp_path: Path
 ) -> None:
-    fake_endpoint.default = Reply(text=COMPLETION)
     screenshots = tmp_path / "screenshots"
     screenshots.mkdir()
     started = time.monotonic()
     seen = drive(code_server, screenshots)
     print(f"VS Code scenario took {time.monotonic() - started:.1f} s; screenshots in {screenshots}")
 
-    # The status bar item is there, driven by the server's qwen/status notifications.
+    # The status bar item is there from the start and follows the server's qwen/status
+    # notifications: error while the endpoint refuses, busy while it works, idle after.
     status = seen["startStatus"]
     assert status["id"].endswith("qwen-lsp.status")
     assert "Qwen" in status["text"]
     assert status["label"] == "Qwen Coder: idle"
+    assert seen["errorStatus"]["label"].startswith("Qwen Coder: error — ")
+    assert "API key" in seen["errorStatus"]["label"]
+    labels = seen["statusLabels"]
+    after_error = labels[labels.index(seen["errorStatus"]["label"]) + 1 :]
+    assert "Qwen Coder: busy" in after_error and after_error[-1] == "Qwen Coder: disabled"
 
-    # Ghost text is exactly the scripted completion, both times.
+    # Ghost text is exactly the scripted completion: asked for with "Qwen: Trigger Inline
+    # Completion" after the key was set, then by VS Code itself while typing.
     assert seen["firstGhost"] == COMPLETION
     assert seen["secondGhost"] == COMPLETION
 
-    # Tab accepted it into the document; the saved file has both completions.
+    # Tab accepted both into the document, and the saved file has them.
     saved = (code_server.workspace / "demo.py").read_text()
     assert saved == f"{INITIAL}result = {COMPLETION}\nother = {COMPLETION}"
 
     # The endpoint got FIM prompts with the text typed in the editor.
-    requests = generation_requests(fake_endpoint)
-    assert requests, "the endpoint received no completion request"
+    requests = generation_requests(keyed_endpoint)
     prompts = [r.json["prompt"] for r in requests]
     assert all(r.json["model"] == TEST_MODEL for r in requests)
-    assert any(
-        "<|fim_prefix|>" in p and "import math\n\nresult = <|fim_suffix|>" in p for p in prompts
-    )
+    assert any("<|fim_prefix|>import math\n\nresult = <|fim_suffix|>" in p for p in prompts)
     assert any("result = 40 + 2\nother = <|fim_suffix|>" in p for p in prompts)
 
-    # The API key went from "Qwen: Set API Key" to the server (not into settings.json).
-    assert "authorization" not in requests[0].headers
-    assert requests[-1].headers.get("authorization") == f"Bearer {API_KEY}"
+    # The key went from "Qwen: Set API Key" (secret storage) to the server: refused before,
+    # sent after; and it is nowhere in settings.json.
+    # (Requests cancelled while typing on have no status; the rest must fit.)
+    without_key = [r for r in requests if "authorization" not in r.headers]
+    with_key = [r for r in requests if "authorization" in r.headers]
+    assert without_key and all(r.status in (401, None) for r in without_key)
+    assert requests.index(without_key[-1]) < requests.index(with_key[0])
+    assert all(r.headers["authorization"] == f"Bearer {API_KEY}" for r in with_key)
+    assert len([r for r in with_key if r.status == 200]) >= 2
     settings_text = (code_server.user_data / "User" / "settings.json").read_text()
     assert API_KEY not in settings_text
 

@@ -63,10 +63,20 @@ class QwenExtension implements vscode.Disposable {
         this.disposables.push(
             vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChange(event)),
             vscode.window.onDidChangeActiveTextEditor(() => this.updateEnabledHere()),
+            // A key set or removed in another window.
             this.context.secrets.onDidChange(async (event) => {
-                if (event.key === API_KEY_SECRET) {
-                    this.apiKey = await this.context.secrets.get(API_KEY_SECRET);
+                if (event.key !== API_KEY_SECRET) {
+                    return;
+                }
+                const key = await this.context.secrets.get(API_KEY_SECRET);
+                if (key === this.apiKey) {
+                    return;
+                }
+                this.apiKey = key;
+                if (key) {
                     this.pushSettings();
+                } else {
+                    await this.restart(); // the server keeps a key it was given
                 }
             }),
         );
@@ -242,7 +252,9 @@ class QwenExtension implements vscode.Disposable {
             return;
         }
         if (key.trim()) {
-            await this.context.secrets.store(API_KEY_SECRET, key.trim());
+            this.apiKey = key.trim();
+            await this.context.secrets.store(API_KEY_SECRET, this.apiKey);
+            this.pushSettings();
             void vscode.window.showInformationMessage('Qwen Coder: API key saved.');
         } else {
             await this.clearApiKey();
@@ -250,9 +262,9 @@ class QwenExtension implements vscode.Disposable {
     }
 
     private async clearApiKey(): Promise<void> {
+        this.apiKey = undefined;
         await this.context.secrets.delete(API_KEY_SECRET);
         // The server keeps a key it was given until restarted; start afresh without it.
-        this.apiKey = undefined;
         await this.restart();
         void vscode.window.showInformationMessage('Qwen Coder: API key removed.');
     }
@@ -329,8 +341,10 @@ class QwenExtension implements vscode.Disposable {
             { label: '$(output) Show log', command: 'qwen-lsp.showLog' },
             { label: '$(settings-gear) Open settings', command: 'qwen-lsp.openSettings' },
         );
+        const state = this.status.state;
         const picked = await vscode.window.showQuickPick(items, {
-            title: `Qwen Coder: ${this.status.state}`,
+            title: `Qwen Coder: ${state}`,
+            placeHolder: state === 'error' ? this.status.message : undefined,
         });
         if (!picked) {
             return;

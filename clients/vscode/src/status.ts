@@ -60,6 +60,11 @@ export class StatusBar implements vscode.Disposable {
         this.render();
     }
 
+    /** The server's last message (an error's explanation), if any. */
+    get message(): string {
+        return this.server.message ?? '';
+    }
+
     /** The state shown, in the order that matters to the user. */
     get state(): string {
         if (this.client !== 'running') {
@@ -79,7 +84,9 @@ export class StatusBar implements vscode.Disposable {
         const detail = state === 'error' || state === 'busy' ? this.server.message : '';
         this.item.text = `${ICONS[state] ?? ICONS.idle} Qwen`;
         this.item.tooltip = `Qwen Coder: ${state}${detail ? ` — ${detail}` : ''}\nClick for actions`;
-        this.item.accessibilityInformation = { label: `Qwen Coder: ${state}` };
+        this.item.accessibilityInformation = {
+            label: `Qwen Coder: ${state}${state === 'error' && detail ? ` — ${detail}` : ''}`,
+        };
         this.item.backgroundColor =
             state === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     }

@@ -3,14 +3,17 @@
 // Usage: node drive.cjs '<json>' where the JSON has
 //   url            code-server URL with ?folder=...
 //   chromium       path of the Chromium executable
-//   screenshotDir  where screenshots go (always a final one; one more on failure)
+//   screenshotDir  where screenshots go (one per ghost text and a final one; one on failure)
 //   file           workspace-relative file to open
-//   firstText      typed at the end of the file; the ghost text that follows is accepted with Tab
-//   apiKey         set through "Qwen: Set API Key" after the first completion
-//   secondText     typed on a new line after the key is set; its ghost text is accepted too
+//   firstText      typed at the end of the file while the endpoint still wants an API key:
+//                  the status bar must turn to error
+//   apiKey         then set through "Qwen: Set API Key"; "Qwen: Trigger Inline Completion"
+//                  asks again and the ghost text that follows is accepted with Tab
+//   secondText     typed on a new line; its ghost text (asked for by VS Code itself) is accepted
 //   timeoutMs      time limit for each wait
-// Prints one JSON object on stdout: what the editor showed at each step. The pytest test
-// makes the assertions; this script only fails when a step cannot be carried out.
+// Prints one JSON object on stdout: what the editor showed at each step, and every label the
+// status bar item had. The pytest test makes the assertions; this script only fails when a step
+// cannot be carried out.
 'use strict';
 
 const path = require('node:path');
@@ -89,16 +92,40 @@ async function runCommand(page, title) {
     await page.keyboard.press('Enter');
 }
 
-async function typeAndAccept(page, text, result, name) {
-    await page.keyboard.type(text, { delay: 40 });
-    log(`typed ${JSON.stringify(text)}`);
+/** Record every accessibility label the status bar item takes, from now on. */
+async function recordStatusLabels(page) {
+    await page.evaluate(() => {
+        const seen = [];
+        window.__qwenStatusLabels = seen;
+        const note = () => {
+            const item = document.querySelector('.statusbar-item[id$="qwen-lsp.status"]');
+            const label = item && item.getAttribute('aria-label');
+            if (label && seen[seen.length - 1] !== label) {
+                seen.push(label);
+            }
+        };
+        note();
+        new MutationObserver(note).observe(document.querySelector('.part.statusbar'), {
+            subtree: true,
+            childList: true,
+            attributes: true,
+            attributeFilter: ['aria-label'],
+        });
+    });
+}
+
+async function acceptGhostText(page, result, name) {
     result[`${name}Ghost`] = await waitForGhostText(page);
     log(`ghost text ${JSON.stringify(result[`${name}Ghost`])}`);
-    result[`${name}Status`] = await readStatus(page);
     await page.screenshot({ path: path.join(config.screenshotDir, `${name}-ghost.png`) });
     await page.keyboard.press('Tab');
     await waitForNoGhostText(page);
     log('accepted with Tab');
+}
+
+async function focusEditorEnd(page) {
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
 }
 
 async function main() {
@@ -119,6 +146,8 @@ async function main() {
         result.startStatus = await readStatus(page);
         log(`status bar: ${JSON.stringify(result.startStatus)}`);
 
+        await recordStatusLabels(page);
+
         await page.keyboard.press('Control+P');
         const quickOpen = page.locator('.quick-input-widget input');
         await quickOpen.waitFor({ state: 'visible', timeout });
@@ -131,11 +160,23 @@ async function main() {
         await page
             .locator('.tab.active', { hasText: path.basename(config.file) })
             .waitFor({ timeout });
-        await page.locator('.monaco-editor .view-lines').first().click();
-        await page.keyboard.press('Control+End');
+        await focusEditorEnd(page);
         log(`opened ${config.file}`);
 
-        await typeAndAccept(page, config.firstText, result, 'first');
+        // No API key yet: the endpoint refuses, the status bar turns to error.
+        await page.keyboard.type(config.firstText, { delay: 40 });
+        log(`typed ${JSON.stringify(config.firstText)}`);
+        await page.waitForFunction(
+            () => {
+                const item = document.querySelector('.statusbar-item[id$="qwen-lsp.status"]');
+                return (item?.getAttribute('aria-label') ?? '').startsWith('Qwen Coder: error');
+            },
+            null,
+            { timeout },
+        );
+        result.errorStatus = await readStatus(page);
+        log(`status bar: ${JSON.stringify(result.errorStatus)}`);
+        await page.screenshot({ path: path.join(config.screenshotDir, 'error.png') });
 
         await runCommand(page, 'Qwen: Set API Key');
         const keyInput = page.locator('.quick-input-widget input[type="password"]');
@@ -146,12 +187,19 @@ async function main() {
             .locator('.notification-toast', { hasText: 'API key saved' })
             .waitFor({ timeout });
         log('API key set');
-        // Back to the editor, at the end of the file, on a new line.
-        await page.locator('.monaco-editor .view-lines').first().click();
-        await page.keyboard.press('Control+End');
+
+        // Ask explicitly, at the same place, now that the key is there.
+        await focusEditorEnd(page);
+        await runCommand(page, 'Qwen: Trigger Inline Completion');
+        await acceptGhostText(page, result, 'first');
+
+        // A new line: this time VS Code asks by itself while the user types.
         await page.keyboard.press('Enter');
         await page.keyboard.press('Home');
-        await typeAndAccept(page, config.secondText, result, 'second');
+        await page.keyboard.type(config.secondText, { delay: 40 });
+        log(`typed ${JSON.stringify(config.secondText)}`);
+        await acceptGhostText(page, result, 'second');
+        await waitForStatusLabel(page, 'Qwen Coder: idle');
 
         await page.keyboard.press('Control+S');
         await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout });
@@ -161,9 +209,13 @@ async function main() {
         await waitForStatusLabel(page, 'Qwen Coder: disabled');
         result.toggledStatus = await readStatus(page);
         log(`after toggle: ${JSON.stringify(result.toggledStatus)}`);
+        result.statusLabels = await page.evaluate(() => window.__qwenStatusLabels);
         await page.screenshot({ path: path.join(config.screenshotDir, 'final.png') });
     } catch (error) {
         result.error = String(error && error.stack ? error.stack : error);
+        result.statusLabels = await page
+            .evaluate(() => window.__qwenStatusLabels)
+            .catch(() => undefined);
         const shot = path.join(config.screenshotDir, 'failure.png');
         await page.screenshot({ path: shot }).catch(() => undefined);
         result.screenshot = shot;
