@@ -5,7 +5,8 @@
 # .vsix with @vscode/vsce. Idempotent: each step is skipped when its result is already in place,
 # so a second run takes a few seconds.
 #
-# Everything lands under .cache/vscode/ (gitignored) and the node_modules of clients/vscode and
+# Everything lands under .cache/vscode/ (gitignored; QWEN_LSP_VSCODE_CACHE names another place,
+# e.g. one that outlives fresh clones) and the node_modules of clients/vscode and
 # tests/editors/vscode:
 #   .cache/vscode/node/bin/node                            Node 24
 #   .cache/vscode/code-server/node_modules/.bin/code-server
@@ -13,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
-CACHE=$REPO/.cache/vscode
+CACHE=${QWEN_LSP_VSCODE_CACHE:-$REPO/.cache/vscode}
 NODE_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
 VSIX=$CACHE/qwen-lsp.vsix

@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,8 @@ from tests.support.fake_openai import FakeOpenAI, FakeOpenAIThread, RecordedRequ
 
 pytestmark = pytest.mark.editor
 
-CACHE = REPO_ROOT / ".cache" / "vscode"
+CACHE = Path(os.environ.get("QWEN_LSP_VSCODE_CACHE") or REPO_ROOT / ".cache" / "vscode")
+SETUP = REPO_ROOT / ".ci" / "vscode-setup.sh"
 NODE_BIN = CACHE / "node" / "bin"
 CODE_SERVER = CACHE / "code-server" / "node_modules" / ".bin" / "code-server"
 VSIX = CACHE / "qwen-lsp.vsix"
@@ -108,6 +109,7 @@ def user_settings(base_url: str) -> dict[str, Any]:
         "qwen-lsp.endpoint.baseUrl": base_url,
         "qwen-lsp.endpoint.model": TEST_MODEL,
         "qwen-lsp.serverSettings": {"context": {"workspaceIndex": False}},
+        "qwen-lsp.logLevel": "debug",  # the server logs accepted completions
     }
 
 
@@ -127,6 +129,9 @@ def code_server(
     missing = missing_setup()
     if missing:
         pytest.skip("run .ci/vscode-setup.sh first; missing: " + ", ".join(missing))
+    # With everything installed, the setup script only repackages the extension if its sources
+    # changed since (a few seconds), so the test never runs a stale .vsix.
+    subprocess.run(["bash", str(SETUP)], check=True, capture_output=True, timeout=300)
     env = {**editor_env, "PATH": f"{NODE_BIN}{os.pathsep}{editor_env.get('PATH', '')}"}
     user_data, extensions, workspace = (tmp_path / n for n in ("user-data", "extensions", "ws"))
     (user_data / "User").mkdir(parents=True)
@@ -232,6 +237,15 @@ def drive(server: CodeServer, screenshots: Path) -> dict[str, Any]:
     return result
 
 
+def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def generation_requests(fake: FakeOpenAIThread) -> list[RecordedRequest]:
     return [r for r in fake.requests if r.generation]
 
@@ -284,6 +298,12 @@ def test_api_key_ghost_text_accept_status_and_toggle(
     assert len([r for r in with_key if r.status == 200]) >= 2
     settings_text = (code_server.user_data / "User" / "settings.json").read_text()
     assert API_KEY not in settings_text
+
+    # Each accepted suggestion ran its command (qwen-lsp.acceptCompletion) on the server, which
+    # logs it to the extension's output channel.
+    assert wait_for(lambda: code_server.extension_logs().count("(known)") >= 2, 10), (
+        code_server.extension_logs()
+    )
 
     # "Qwen: Toggle Inline Completion" wrote the setting and the status bar says so.
     assert json.loads(settings_text)["qwen-lsp.enable"] is False
