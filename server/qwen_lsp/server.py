@@ -19,6 +19,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from . import __version__
+from .actions.handlers import register_actions
 from .completion.engine import Completion, CompletionEngine, CompletionInput
 from .completion.postprocess_adapter import make_postprocessor
 from .completion.prompting import PromptPlanner
@@ -381,6 +382,7 @@ def build_server(
         ls.engine.cancel_all()
         await ls.model.aclose()
 
+    register_actions(server)  # AI code actions (actions/handlers.py)
     return server
 
 

@@ -82,9 +82,14 @@ class ContextSettings:
 
 @dataclass(frozen=True)
 class CustomAction:
+    """A user-defined code action (see docs/actions.md for the prompt placeholders)."""
+
     title: str = ""
     prompt: str = ""
-    kind: str = "refactor"
+    kind: str = "refactor.rewrite"
+    # "edit": the answer replaces the selection / enclosing scope; "explain": shown, never applied.
+    output: Literal["edit", "explain"] = "edit"
+    languages: list[str] = field(default_factory=list)  # empty: every language
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,8 @@ class ActionSettings:
     timeout_s: float = field(default=120.0, metadata={"min": 1, "max": 1800})
     # Chat model for actions; empty means endpoint.model.
     model: str = ""
+    # Larger regions are refused with a message (the answer would not fit max_tokens anyway).
+    max_region_lines: int = field(default=400, metadata={"min": 1, "max": 20000})
     custom: list[CustomAction] = field(default_factory=list)
 
 
