@@ -457,9 +457,10 @@ def junk_variants(case: Case, rng: random.Random) -> dict[str, str]:
         out["extra_closers"] = truth + "\n}"
     line = case.line_before + truth if single else _last_line(truth)
     out["repeated_lines"] = truth + ("\n" + line) * rng.randint(2, 4)
-    body = [row for row in truth.split("\n") if row.strip()]
-    if not single and len(body) >= 2:
-        out["repeated_block"] = truth + "\n" + "\n".join(body[-2:])
+    rows = truth.split("\n")
+    filled = [index for index, row in enumerate(rows) if row.strip()]
+    if not single and len(filled) >= 2:
+        out["repeated_block"] = truth + "\n" + "\n".join(rows[filled[-2] :])
     if single and case.line_before.strip():
         out["prefix_restart"] = case.line_before.lstrip() + truth
     return out

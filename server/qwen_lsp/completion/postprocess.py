@@ -17,9 +17,10 @@ The order, and why:
  4. ``keep_first_line``      single-line mode (``multiline=False``).
  5. ``fix_indentation``      the first line must not repeat the cursor's indentation; before the
                              scope filter, which measures indentation.
- 6. ``stop_at_scope_end``    multi-line mode: stop where the completion leaves the cursor's block
+ 6. ``remove_repetition``    loops: a line 3+ times, a block twice, a copy of the line above —
+                             before the scope filter, whose cut could land inside a repeat.
+ 7. ``stop_at_scope_end``    multi-line mode: stop where the completion leaves the cursor's block
                              (dedent, or the brace closing the scope).
- 7. ``remove_repetition``    loops: a line 3+ times, a block twice, a copy of the line above.
  8. ``trim_suffix_overlap``  lines that already follow the cursor are cut; characters on the
                              cursor's line that the completion retypes set
                              ``replace_suffix_chars``. After the cuts above, so the end it looks
@@ -78,8 +79,8 @@ FILTERS: tuple[Filter, ...] = (
     trim_prefix_overlap,
     keep_first_line,
     fix_indentation,
-    stop_at_scope_end,
     remove_repetition,
+    stop_at_scope_end,
     trim_suffix_overlap,
     drop_unbalanced_closers,
     reject_tiny,

@@ -318,12 +318,19 @@ def detect_indent_unit(lines: list[str]) -> str:
     return "    "
 
 
+# Column-0 lines that continue a statement (`else:`) or label a statement (C's `done:`).
+CLAUSE_OR_LABEL = re.compile(r"(?:else|elif|except|finally|case|default)\b|(?!try\b)\w+\s*:(?!:)")
+
+
 def starts_top_level(lines: list[str], index: int) -> bool:
     """Does ``lines[index]`` look like the start of a top-level statement (column 0, after a
     blank line)? Such a line is a safe place to start scanning or parsing a window."""
-    first = lines[index][:1]
+    line = lines[index]
+    first = line[:1]
     starts = first.isalpha() or (first != "" and first in "_@#$")
-    return starts and (index == 0 or is_blank(lines[index - 1]))
+    if not starts or CLAUSE_OR_LABEL.match(line):
+        return False
+    return index == 0 or is_blank(lines[index - 1])
 
 
 def strip_line_comment(line: str, family: str) -> str:

@@ -17,27 +17,34 @@ def drop_unbalanced_closers(candidate: Candidate, ctx: PostContext) -> Candidate
 
     Models like to finish every open bracket they can see, including the ``)`` or ``}`` that is
     already written after the cursor. Brackets are counted outside strings and comments across
-    the line before the cursor, the completion and the suffix. When the completion leaves more
-    closers of the wrong type (or with nothing to close) than the document had without it, the
-    fewest trailing closers are removed that leave the fewest such closers.
+    the line before the cursor, the completion and the suffix. Trailing closers are removed when
+    that leaves fewer closers of the wrong type (or with nothing to close) than the completion as
+    it is, and no more than the document without it (the fewest such closers, then the fewest
+    removed).
     """
     text = candidate.text
     trailing = TRAILING_CLOSERS.search(text)
     if trailing is None:
         return candidate
-    current = analyse(ctx, text, candidate.replace_suffix_chars).score
-    if current <= ctx.baseline.score:
+    analysis = analyse(ctx, text, candidate.replace_suffix_chars)
+    current = analysis.score
+    if current == 0:
         return candidate
     positions = [i for i in range(trailing.start(), len(text)) if text[i] in ")]}"]
-    best = (current, text, candidate.replace_suffix_chars)
+    best: tuple[int, str, int] | None = None
     for count in range(1, len(positions) + 1):
         dropped = set(positions[-count:])
         shorter = tidy_end("".join(ch for i, ch in enumerate(text) if i not in dropped), ctx)
         replace_chars = same_line_replace(ctx, shorter)
         score = analyse(ctx, shorter, replace_chars).score
-        if score < best[0]:
+        if best is None or score < best[0]:
             best = (score, shorter, replace_chars)
         if score == 0:
             break
-    _score, new_text, replace_chars = best
-    return candidate.change("brackets", text=new_text, replace_chars=replace_chars)
+    # Without the closers the document must balance better than it does now, and at least as
+    # well as before the completion (unless the completion closes its own bracket wrongly).
+    if best is None or best[0] >= current:
+        return candidate
+    if best[0] > ctx.baseline.score and not analysis.own_mismatches:
+        return candidate
+    return candidate.change("brackets", text=best[1], replace_chars=best[2])

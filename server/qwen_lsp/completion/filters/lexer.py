@@ -25,6 +25,11 @@ _DQ = r'"(?:[^"\\\n]|\\[\s\S])*"?'
 _DQ_MULTI = r'"(?:[^"\\]|\\[\s\S])*"?'
 _SQ = r"'(?:[^'\\\n]|\\[\s\S])*'?"
 _BT = r"`(?:[^`\\]|\\[\s\S])*`?"
+# JavaScript template literals: a piece runs to the closing backtick or to a `${`, whose code is
+# lexed as code until its `}`.
+_TEMPLATE_BODY = r"(?:[^`\\$]|\\[\s\S]|\$(?!\{))*(?:`|\$\{|\Z)"
+_TEMPLATE = "`" + _TEMPLATE_BODY
+_TEMPLATE_REST = re.compile(_TEMPLATE_BODY)
 _BLOCK = r"/\*[\s\S]*?(?:\*/|\Z)"
 _SLASHES = r"//[^\n]*"
 _HASH = r"#[^\n]*"
@@ -44,7 +49,7 @@ _BRACKET = r"(?P<b>[()\[\]{}])"
 _SPAN_PATTERNS: dict[str, str] = {
     "python": "|".join((_PY_TRIPLE, _DQ, _SQ, _HASH)),
     "c": "|".join((_BLOCK, _SLASHES, _DQ, _SQ)),
-    "js": "|".join((_BLOCK, _SLASHES, _DQ, _SQ, _BT, _JS_REGEX)),
+    "js": "|".join((_BLOCK, _SLASHES, _DQ, _SQ, _TEMPLATE, _JS_REGEX)),
     "go": "|".join((_BLOCK, _SLASHES, _DQ, _SQ, _BT)),
     "rust": "|".join((_BLOCK, _SLASHES, _RUST_RAW, _DQ_MULTI, _RUST_CHAR)),
     "hash": "|".join((_DQ, _SQ, _HASH)),
@@ -117,13 +122,41 @@ def scan(text: str, pattern: re.Pattern[str]) -> tuple[list[tuple[int, str]], li
     """Brackets outside strings/comments as ``(pos, char)``, and the string/comment spans."""
     brackets: list[tuple[int, str]] = []
     spans: list[Span] = []
-    for match in pattern.finditer(text):
+    substitutions: list[int] = []  # open `${`: the brace depth inside each
+    pos = 0
+    while True:
+        match = pattern.search(text, pos)
+        if match is None:
+            return brackets, spans
+        pos = match.end()
         bracket = match.group("b")
-        if bracket is not None:
-            brackets.append((match.start(), bracket))
-        else:
-            spans.append(Span(match.start(), match.end(), _closing(match.group(0))))
-    return brackets, spans
+        if bracket is None:
+            token = match.group(0)
+            if token.startswith("`") and token.endswith("${") and pattern is _pattern("js"):
+                spans.append(Span(match.start(), pos, ""))
+                substitutions.append(0)
+            else:
+                spans.append(Span(match.start(), pos, _closing(token)))
+            continue
+        if substitutions:
+            if bracket == "{":
+                substitutions[-1] += 1
+            elif bracket == "}":
+                if substitutions[-1] == 0:  # the end of a `${…}`: back inside the template
+                    substitutions.pop()
+                    rest = _TEMPLATE_REST.match(text, pos)
+                    assert rest is not None  # the body pattern matches the empty string
+                    end = rest.end()
+                    if text[pos:end].endswith("${"):
+                        substitutions.append(0)
+                        spans.append(Span(match.start(), end, ""))
+                    else:
+                        closed = text[pos:end].endswith("`") and _closing("`" + text[pos:end])
+                        spans.append(Span(match.start(), end, "`" if closed else ""))
+                    pos = end
+                    continue
+                substitutions[-1] -= 1
+        brackets.append((match.start(), bracket))
 
 
 @dataclass(frozen=True)
@@ -256,6 +289,7 @@ class Analysis:
     # marks the quote ending a string that was open at the cursor.
     unmatched: list[tuple[int, str, int]] = field(default_factory=list)
     mismatches: int = 0  # closers of the wrong type for the opener they close
+    own_mismatches: int = 0  # of those, closers in the completion
     overflow: int = 0  # closers with nothing left to close
     suffix_closes: frozenset[int] = frozenset()  # prefix levels the suffix closes
     open_at_end: int = 0  # brackets the completion opened and left open
@@ -313,6 +347,7 @@ def analyse(ctx: PostContext, text: str, replace_chars: int = 0) -> Analysis:
         elif not _push_or_pop(stack, char):
             result.mismatches += 1
     depths += [len(stack) - floor] * (len(line_starts) + 1 - len(depths))
+    result.own_mismatches = result.mismatches
     result.line_depth = depths
     result.open_at_end = len(stack) - floor
     result.unmatched = sorted(unmatched)

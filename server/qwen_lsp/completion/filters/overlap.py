@@ -26,8 +26,8 @@ def trim_prefix_overlap(candidate: Candidate, ctx: PostContext) -> Candidate | N
 
     Models (chat-tuned ones especially) often begin their answer by repeating the start of the
     line, which would appear twice in the editor. A partial repeat must be long enough, span more
-    than one word and start at a token boundary, so that ``getattr(`` + ``getattr(x), 'y')``
-    style code is left alone.
+    than one word and start with a word after a space, so that ``getattr(`` +
+    ``getattr(x), 'y')`` or ``f(a, None`` + ``, None)`` style code is left alone.
     """
     typed = ctx.line_before.lstrip()
     first, sep, rest = candidate.text.partition("\n")
@@ -45,7 +45,8 @@ def trim_prefix_overlap(candidate: Candidate, ctx: PostContext) -> Candidate | N
             size < MIN_PARTIAL_OVERLAP
             or word_chars(tail) < 3
             or " " not in tail.strip()
-            or not _token_start(typed, len(typed) - size)
+            or not typed[len(typed) - size - 1].isspace()
+            or not _is_word(tail[0])
         ):
             continue
         return candidate.change("prefix_overlap", text=body[size:] + sep + rest)
@@ -55,8 +56,10 @@ def trim_prefix_overlap(candidate: Candidate, ctx: PostContext) -> Candidate | N
 def same_line_replace(ctx: PostContext, text: str) -> int:
     """How many characters after the cursor the completion retypes (0 when none).
 
-    Two signs: the completion closes the bracket or string that an auto-inserted closer right
-    after the cursor closes (``foo(|)`` + ``a, b)``), or it ends with the whole rest of the line.
+    Signs: the completion closes the bracket or string that an auto-inserted closer right
+    after the cursor closes (``foo(|)`` + ``a, b)``); it ends with the whole rest of the line;
+    or it ends with the closing brackets that follow the cursor and the brackets balance better
+    when those are replaced.
     """
     after = ctx.line_after
     if not text or not after.strip():
@@ -81,11 +84,20 @@ def same_line_replace(ctx: PostContext, text: str) -> int:
             while closes and analyse(ctx, text, closes).score > keep:
                 closes -= 1
     rest = after.rstrip()
-    if len(rest) >= 2 and len(text) > len(rest) and text.endswith(rest):
+    long_enough = len(rest) >= 2 or rest in (";", ",", ":")
+    if long_enough and len(text) > len(rest) and text.endswith(rest):
         cut = len(text) - len(rest)
         if _token_start(text, cut) or not _is_word(rest[0]):
             closes = max(closes, len(rest))
-    return closes
+    if closes:
+        return closes
+    brackets = len(leading) - len(leading.lstrip(")]}"))
+    for size in range(min(brackets, len(text)), 0, -1):
+        if text.endswith(leading[:size]) and len(text) > size:
+            if analyse(ctx, text, size).score < analyse(ctx, text, 0).score:
+                return size
+            break
+    return 0
 
 
 def trim_suffix_overlap(candidate: Candidate, ctx: PostContext) -> Candidate | None:

@@ -107,12 +107,15 @@ def stop_at_scope_end(candidate: Candidate, ctx: PostContext) -> Candidate | Non
     block the cursor is in ends the completion; after code on the cursor's line (``def f():``,
     ``x = {``) a line back at that line's level ends it too (a closing bracket line is kept).
     In brace languages the brace that closes the cursor's scope ends it as well: dropped when
-    the suffix already has that brace, kept otherwise.
+    the suffix already has that brace, kept otherwise. A first line that opens a block whose
+    body already follows the cursor (deeper-indented lines) ends the completion.
     """
     text = candidate.text
     if not ctx.multiline or "\n" not in text:
         return candidate
     lines = text.split("\n")
+    if _body_follows(ctx, lines[0]):
+        return cut_lines(candidate, ctx, 1, "scope_end")
     info = analyse(ctx, text)
     if ctx.at_blank_line_start:
         base, strict = ctx.width(ctx.line_before + leading_ws(lines[0])), False
@@ -150,6 +153,17 @@ def stop_at_scope_end(candidate: Candidate, ctx: PostContext) -> Candidate | Non
     if dedent_at is None:
         return candidate
     return cut_lines(candidate, ctx, dedent_at + (1 if keep_closing_line else 0), "scope_end")
+
+
+def _body_follows(ctx: PostContext, first_line: str) -> bool:
+    """Does the completion's first line open a block whose body is already there (the next
+    line after the cursor is indented deeper than the cursor's line)?"""
+    if ctx.at_blank_line_start or not is_blank(ctx.line_after):
+        return False
+    if not opens_block(ctx.line_before + first_line, ctx.family):
+        return False
+    below = next((line for line in ctx.lines_below[:5] if not is_blank(line)), None)
+    return below is not None and ctx.indent(below) > ctx.indent(ctx.line_before)
 
 
 def _cut_at_brace(candidate: Candidate, ctx: PostContext, offset: int, level: int) -> Candidate:

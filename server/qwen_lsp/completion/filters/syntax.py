@@ -8,7 +8,14 @@ from typing import Any
 from tree_sitter import Language, Node, Parser, Point, Tree
 
 from ...syntax.languages import get_language
-from .base import Candidate, PostContext, is_blank, starts_top_level, tidy_end
+from .base import (
+    CLAUSE_OR_LABEL,
+    Candidate,
+    PostContext,
+    is_blank,
+    starts_top_level,
+    tidy_end,
+)
 from .lexer import depth_zero_lines
 from .overlap import same_line_replace
 
@@ -17,6 +24,9 @@ WINDOW_BEFORE = 150  # lines parsed before the cursor when no tree is given
 WINDOW_AFTER = 120
 MIN_AFTER = 20  # lines after the cursor a window keeps at least (room for the completion's block)
 MAX_TRIMS = 40
+# More errors than this near the cursor without the completion: the grammar does not understand
+# this code (macros, newer syntax), so its verdict on the completion is not worth much.
+UNRELIABLE_ERRORS = 5
 
 
 @cache
@@ -24,8 +34,15 @@ def _parser(language: Language) -> Parser:
     return Parser(language)
 
 
+def _lone_word(node: Node) -> bool:
+    """An ERROR around a single word: what grammars make of macros (``BAD_CAST x``,
+    ``char **argv UNUSED``) and of keywords newer than the grammar. Not counted."""
+    text = node.text or b""
+    return node.child_count <= 1 and text.strip().replace(b"_", b"a").isalnum()
+
+
 def count_errors(root: Node, first_row: int, last_row: int) -> int:
-    """ERROR and MISSING nodes touching rows ``first_row..last_row``."""
+    """ERROR (except lone words) and MISSING nodes touching rows ``first_row..last_row``."""
     count = 0
     stack = [root]
     while stack:
@@ -34,7 +51,7 @@ def count_errors(root: Node, first_row: int, last_row: int) -> int:
             continue
         if node.end_point.row < first_row or node.start_point.row > last_row:
             continue
-        if node.is_error or node.is_missing:
+        if node.is_missing or (node.is_error and not _lone_word(node)):
             count += 1
         stack.extend(node.children)
     return count
@@ -51,6 +68,8 @@ def _top_level_follows(lines: list[str], index: int) -> bool:
     """Is the next non-blank line from ``index`` on (if any) a column-0 statement?"""
     for line in lines[index : index + 4]:
         if not is_blank(line):
+            if CLAUSE_OR_LABEL.match(line):
+                return False
             return line[:1].isalpha() or line[:1] in ("_", "@", "#", "/")
     return index >= len(lines) - 4
 
@@ -150,13 +169,17 @@ def check_syntax(candidate: Candidate, ctx: PostContext) -> Candidate | None:
     does.
 
     The other filters are heuristics; this catches what they miss (a half-written block, a
-    stray closer, prose). Errors the document already had do not count against the completion.
-    Languages without a grammar skip the check.
+    stray closer, prose). Errors the document already had do not count against the completion,
+    and where it already has many near the cursor the grammar evidently does not understand
+    the code (C macros, newer syntax) and the check is skipped, as for languages without a
+    grammar.
     """
     language = get_language(ctx.language)
     if language is None:
         return candidate
     checker = SyntaxChecker(ctx, language)
+    if checker.before_errors > UNRELIABLE_ERRORS:
+        return candidate
     if checker.errors(candidate.text, candidate.replace_suffix_chars) <= checker.before_errors:
         return candidate
     lines = candidate.text.split("\n")
