@@ -71,9 +71,10 @@ def _code_action_caps(ls: QwenLanguageServer) -> types.CodeActionClientCapabilit
 
 
 def resolve_supported(ls: QwenLanguageServer) -> bool:
+    """Resolve works only if the client resolves ``edit`` and keeps ``data`` for us."""
     caps = _code_action_caps(ls)
     support = caps.resolve_support if caps else None
-    return bool(support and "edit" in support.properties)
+    return bool(support and "edit" in support.properties and caps and caps.data_support)
 
 
 def literals_supported(ls: QwenLanguageServer) -> bool:
