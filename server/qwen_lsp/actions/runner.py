@@ -307,6 +307,8 @@ def hoist_imports(plan: Plan, original: str, code: str) -> tuple[str, Hunk | Non
     if not header or split_header(original, plan.language_id)[0]:
         return code, None
     hunk = imports_hunk(plan.text, plan.language_id, header)
+    if hunk is not None and eol_of(plan.text) == "\r\n":
+        hunk = Hunk(hunk.start, hunk.end, hunk.new_text.replace("\n", "\r\n"))
     if hunk is not None and plan.start < hunk.start < plan.end:
         return code, None  # the file's imports are inside the region: leave them to the model
     return body, hunk
