@@ -70,7 +70,9 @@ async def session_for(*args: Any, **kwargs: Any) -> AsyncIterator[Session]:
         global converter
         converter = session.client.protocol._converter
         converter.register_structure_hook(
-            Union[types.Command, types.CodeAction], code_action_or_command
+            # typing.Union, not "|": cattrs looks hooks up by the exact type lsprotocol uses.
+            Union[types.Command, types.CodeAction],  # noqa: UP007
+            code_action_or_command,
         )
         try:
             yield session
@@ -168,7 +170,10 @@ async def test_listing_is_lazy_and_capabilities_advertise_resolve(fake: FakeOpen
     async with session_for(fake.base_url) as session:
         provider = session.init_result.capabilities.code_action_provider
         assert isinstance(provider, types.CodeActionOptions) and provider.resolve_provider
-        assert "qwen-lsp.runAction" in session.init_result.capabilities.execute_command_provider.commands
+        assert (
+            "qwen-lsp.runAction"
+            in session.init_result.capabilities.execute_command_provider.commands
+        )
         uri = session.open("calc.py", CALC)
         problem = diagnostic(8, 11, 16, "possible division by zero")
         actions = await list_actions(session, uri, rng((8, 8)), [problem])
@@ -199,8 +204,10 @@ async def test_listing_is_lazy_and_capabilities_advertise_resolve(fake: FakeOpen
 
 async def test_quickfix_uses_the_context_diagnostics_and_reports_progress(fake: FakeOpenAI):
     fake.script(
-        Reply(text="<think>c is not defined; b was meant</think>\nThe fix:\n```python\n"
-              "def add(a, b):\n    return a + b\n```\n")
+        Reply(
+            text="<think>c is not defined; b was meant</think>\nThe fix:\n```python\n"
+            "def add(a, b):\n    return a + b\n```\n"
+        )
     )
     async with session_for(fake.base_url) as session:
         uri = session.open("calc.py", BROKEN)
@@ -235,10 +242,15 @@ async def test_refactor_selection_is_reindented_and_minimal(fake: FakeOpenAI):
         assert action.title == "Qwen: Refactor selection"
         change = only_text_edit((await resolve(session, action)).edit)
         assert list(change.edits) == [
-            types.TextEdit(rng((16, 0), (20, 0)), "        return sum(item.price for item in self.items)\n")
+            types.TextEdit(
+                rng((16, 0), (20, 0)), "        return sum(item.price for item in self.items)\n"
+            )
         ]
         prompt = user_prompt(fake)
-        assert "the selected lines, lines 17-20 of calc.py, inside `class Store:` > `def total(self):`" in prompt
+        assert (
+            "the selected lines, lines 17-20 of calc.py, inside `class Store:` > `def total(self):`"
+            in prompt
+        )
         assert "refactor and simplify the selected lines" in prompt
 
 
@@ -257,8 +269,10 @@ async def test_refactor_enclosing_function_without_selection(fake: FakeOpenAI):
 
 async def test_docstring_for_python_function(fake: FakeOpenAI):
     fake.script(
-        Reply(text='```python\ndef add(a, b):\n    """Return the sum of a and b."""\n'
-              "    return a + b\n```")
+        Reply(
+            text='```python\ndef add(a, b):\n    """Return the sum of a and b."""\n'
+            "    return a + b\n```"
+        )
     )
     async with session_for(fake.base_url) as session:
         uri = session.open("calc.py", CALC)
@@ -274,8 +288,10 @@ async def test_docstring_for_python_function(fake: FakeOpenAI):
 async def test_go_doc_comment_is_updated_in_place(fake: FakeOpenAI):
     source = "package calc\n\n// Add adds.\nfunc Add(a, b int) int {\n\treturn a + b\n}\n"
     fake.script(
-        Reply(text="```go\n// Add returns the sum of a and b.\nfunc Add(a, b int) int {\n"
-              "\treturn a + b\n}\n```")
+        Reply(
+            text="```go\n// Add returns the sum of a and b.\nfunc Add(a, b int) int {\n"
+            "\treturn a + b\n}\n```"
+        )
     )
     async with session_for(fake.base_url) as session:
         uri = session.open("calc.go", source, language_id="go")
@@ -289,7 +305,9 @@ async def test_go_doc_comment_is_updated_in_place(fake: FakeOpenAI):
 
 
 async def test_tests_go_into_a_new_file(fake: FakeOpenAI):
-    tests = "import pytest\n\nfrom calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    tests = (
+        "import pytest\n\nfrom calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    )
     fake.script(Reply(text=f"```python\n{tests}```"))
     async with session_for(fake.base_url) as session:
         uri = session.open("calc.py", CALC)
@@ -307,9 +325,12 @@ async def test_tests_go_into_a_new_file(fake: FakeOpenAI):
 
 
 async def test_tests_are_appended_to_an_existing_file(fake: FakeOpenAI):
-    existing = "import pytest\n\nfrom calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    existing = (
+        "import pytest\n\nfrom calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    )
     answer = (
-        "import pytest\n\nfrom calc import add, div\n\n\ndef test_div():\n    assert div(6, 3) == 2\n"
+        "import pytest\n\nfrom calc import add, div\n\n\n"
+        "def test_div():\n    assert div(6, 3) == 2\n"
     )
     fake.script(Reply(text=f"```python\n{answer}```"))
     async with session_for(fake.base_url) as session:
@@ -367,15 +388,23 @@ async def test_explain_falls_back_to_a_message(fake: FakeOpenAI):
 
 
 async def test_custom_action_fills_placeholders_and_hoists_imports(fake: FakeOpenAI):
-    source = 'import os\n\n\ndef config_path(name):\n    return os.path.join(os.path.expanduser("~"), name)\n'
+    source = (
+        "import os\n\n\ndef config_path(name):\n"
+        '    return os.path.join(os.path.expanduser("~"), name)\n'
+    )
     custom = {
         "title": "Use pathlib",
-        "prompt": "Rewrite {name} in {path} ({language}) with pathlib:\n{selection}\nProblems: {diagnostics}",
+        "prompt": (
+            "Rewrite {name} in {path} ({language}) with pathlib:\n{selection}\n"
+            "Problems: {diagnostics}"
+        ),
         "kind": "refactor.rewrite.pathlib",
     }
     fake.script(
-        Reply(text="```python\nfrom pathlib import Path\n\n\ndef config_path(name):\n"
-              "    return str(Path.home() / name)\n```")
+        Reply(
+            text="```python\nfrom pathlib import Path\n\n\ndef config_path(name):\n"
+            "    return str(Path.home() / name)\n```"
+        )
     )
     options = {"actions": {"custom": [custom], "model": "qwen3-coder-plus"}}
     async with session_for(fake.base_url, options) as session:
