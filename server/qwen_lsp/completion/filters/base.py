@@ -324,10 +324,11 @@ CLAUSE_OR_LABEL = re.compile(r"(?:else|elif|except|finally|case|default)\b|(?!tr
 
 def starts_top_level(lines: list[str], index: int) -> bool:
     """Does ``lines[index]`` look like the start of a top-level statement (column 0, after a
-    blank line)? Such a line is a safe place to start scanning or parsing a window."""
+    blank line)? Such a line is a safe place to start scanning or parsing a window. Comments and
+    preprocessor lines (``#ifdef`` inside a C function) do not count."""
     line = lines[index]
     first = line[:1]
-    starts = first.isalpha() or (first != "" and first in "_@#$")
+    starts = first.isalpha() or (first != "" and first in "_@$")
     if not starts or CLAUSE_OR_LABEL.match(line):
         return False
     return index == 0 or is_blank(lines[index - 1])

@@ -166,7 +166,9 @@ class PrefixState:
 
     stack: tuple[str, ...]
     resume_text: str
-    complete: bool  # the stack covers the whole document prefix
+    # The scan starts at the document's start or at a top-level statement, so the stack is all
+    # there is; otherwise closers beyond it may close brackets opened before the scan.
+    complete: bool
     # When the cursor's line continues a statement inside brackets opened on earlier lines:
     # the indentation of the line where that statement starts.
     statement_indent: str | None = None
@@ -175,22 +177,34 @@ class PrefixState:
     top_level_lines: tuple[int, ...] = ()
 
 
-def _safe_start(lines: list[str], last: int) -> int:
+PY_DEFINITION = re.compile(r"[ \t]*(?:async[ \t]+def|def|class)[ \t]|[ \t]*@\w")
+
+
+def _safe_start(lines: list[str], last: int, family: str) -> int | None:
     """Index of an early line, within ``PREFIX_SCAN_LINES`` of ``last``, that starts a top-level
-    statement (column 0, after a blank line) and so is unlikely to be inside a string."""
-    first = max(0, last - PREFIX_SCAN_LINES)
-    for index in range(first, last):
+    statement (column 0, after a blank line) and so is unlikely to be inside a string or a
+    bracket. In Python any ``def`` / ``class`` / decorator after a blank line will do: brackets
+    never span statements there."""
+    for index in range(max(0, last - PREFIX_SCAN_LINES), last):
         if starts_top_level(lines, index):
             return index
-    return first
+        python_start = family == "indent" and PY_DEFINITION.match(lines[index]) is not None
+        if python_start and index and not lines[index - 1].strip():
+            return index
+    return None
 
 
 def prefix_state(ctx: PostContext) -> PrefixState:
     """Scan the text before the cursor once; filters resume from the cursor's line."""
     before = ctx.before
     lines = before.split("\n")
-    complete = ctx.before_is_whole_prefix and len(lines) <= PREFIX_SCAN_LINES
-    start_line = 0 if complete else _safe_start(lines, len(lines) - 1)
+    if ctx.before_is_whole_prefix and len(lines) <= PREFIX_SCAN_LINES:
+        start_line: int | None = 0
+    else:
+        start_line = _safe_start(lines, len(lines) - 1, ctx.family)
+    complete = start_line is not None
+    if start_line is None:
+        start_line = max(0, len(lines) - 1 - PREFIX_SCAN_LINES)
     start = sum(len(line) + 1 for line in lines[:start_line])
     window = before[start:]
     brackets, spans = scan(window, lexer_pattern(ctx.language))
@@ -238,7 +252,7 @@ def prefix_state(ctx: PostContext) -> PrefixState:
     return PrefixState(
         tuple(char for char, _pos in stack),
         window[resume:],
-        complete and start == 0,
+        complete,
         statement_indent,
         tuple(top_level),
     )
@@ -338,7 +352,7 @@ def analyse(ctx: PostContext, text: str, replace_chars: int = 0) -> Analysis:
             unmatched.append((pos - c0, char, level))
             level += 1
             if not stack:
-                result.overflow += 1
+                result.overflow += state.complete
                 continue
             if stack[-1] != CLOSERS[char]:
                 result.mismatches += 1
@@ -359,7 +373,7 @@ def analyse(ctx: PostContext, text: str, replace_chars: int = 0) -> Analysis:
             _push_or_pop(stack, char)
             continue
         if not stack:
-            result.overflow += 1
+            result.overflow += state.complete
             continue
         # Recover from an opener or two the suffix leaves open (a `(` typed without its `)`).
         want = CLOSERS[char]
