@@ -23,6 +23,7 @@ from .actions.handlers import register_actions
 from .completion.engine import Completion, CompletionEngine, CompletionInput
 from .completion.postprocess_adapter import make_postprocessor
 from .completion.prompting import PromptPlanner
+from .context.engine import ContextEngine
 from .context.tokens import TokenCounter
 from .documents import Document, DocumentNotOpen, DocumentStore
 from .endpoints import Detection, detect_endpoint, guess_from_url
@@ -69,11 +70,16 @@ class QwenLanguageServer(LanguageServer):
         self.counter = TokenCounter(base_settings.endpoint.model)
         self.messages = MessageGate()
         self.model = ModelClient(base_settings.endpoint, self.resolve_transport(base_settings))
+        # Context engine (context/engine.py): workspace symbol index built in a background
+        # process, cross-file snippets for repo-level prompts, the syntax-aware gate.
+        self.context_engine = ContextEngine(base_settings, self.counter, self.documents)
         self.planner = PromptPlanner(
             base_settings,
             self.counter,
             transport=lambda: self.model.transport,
             roots=self.workspace_roots,
+            context_provider=self.context_engine,
+            gate_refiner=self.context_engine.refine_gate,
         )
         self.engine = CompletionEngine(
             base_settings,
@@ -140,6 +146,7 @@ class QwenLanguageServer(LanguageServer):
         endpoint_changed = settings.endpoint != self.settings.endpoint
         self.settings = settings
         self.planner.settings = settings
+        self.context_engine.configure(settings)  # reindexes only if index settings changed
         if endpoint_changed or self.model.transport != self.resolve_transport(settings):
             old = self.model
             self.model = ModelClient(settings.endpoint, self.resolve_transport(settings))
@@ -287,6 +294,9 @@ def build_server(
         ls.initialized_done = True
         await pull_configuration(ls)
         ls.background(ls.detect_transport())
+        # Settings are final now: index the workspace in the background, watch its files.
+        ls.context_engine.start(ls.workspace_roots())
+        ls.background(watch_workspace_files(ls))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -301,21 +311,46 @@ def build_server(
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: QwenLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
-        ls.documents.open(item.uri, item.text, item.version, item.language_id)
+        doc = ls.documents.open(item.uri, item.text, item.version, item.language_id)
+        ls.context_engine.did_open(doc)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: QwenLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
         try:
-            ls.documents.change(uri, params.content_changes, params.text_document.version)
+            doc = ls.documents.change(uri, params.content_changes, params.text_document.version)
         except DocumentNotOpen:
             log.warning("didChange for %s, which was never opened; ignored", uri)
+            return
+        ls.context_engine.did_change(doc)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: QwenLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.context_engine.did_save(params.text_document.uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(
+        ls: QwenLanguageServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        kinds = {1: "created", 2: "changed", 3: "deleted"}
+        ls.context_engine.files_changed(
+            (path, kinds.get(int(change.type), "changed"))
+            for change in params.changes
+            if (path := to_fs_path(change.uri))
+        )
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_workspace_folders(
+        ls: QwenLanguageServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        ls.context_engine.start(ls.workspace_roots())  # pygls already updated the folders
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: QwenLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.engine.cancel(uri)
         ls.engine.cache.forget(uri)
+        ls.context_engine.did_close(uri)
         ls.documents.close(uri)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
@@ -380,10 +415,34 @@ def build_server(
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: QwenLanguageServer, params: Any) -> None:
         ls.engine.cancel_all()
+        ls.context_engine.shutdown()  # stops the index worker process
         await ls.model.aclose()
 
     register_actions(server)  # AI code actions (actions/handlers.py)
     return server
+
+
+async def watch_workspace_files(ls: QwenLanguageServer) -> None:
+    """Ask the client to report file changes (the index follows edits made outside the
+    editor), when it supports registering file watchers."""
+    caps = ls.client_capabilities.workspace
+    watched = caps.did_change_watched_files if caps else None
+    if not (watched and watched.dynamic_registration):
+        return
+    options = types.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[types.FileSystemWatcher(glob_pattern="**/*")]
+    )
+    registration = types.Registration(
+        id="qwen-lsp-watch",
+        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=options,
+    )
+    try:
+        await asyncio.wait_for(
+            ls.client_register_capability_async(types.RegistrationParams([registration])), 5
+        )
+    except Exception as exc:  # without watchers the index still follows open documents
+        log.info("file watching unavailable: %s", exc)
 
 
 async def pull_configuration(ls: QwenLanguageServer) -> None:

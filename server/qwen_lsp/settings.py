@@ -72,12 +72,16 @@ class ContextSettings:
     max_prompt_tokens: int = field(default=3072, metadata={"min": 256, "max": 131072})
     # Share of the budget for the current file's prefix+suffix; the rest is cross-file context.
     local_share: float = field(default=0.6, metadata={"min": 0.1, "max": 1.0})
-    suffix_share: float = field(default=0.25, metadata={"min": 0.0, "max": 0.9})
+    # The suffix follows the cursor in a FIM prompt, so it is re-evaluated on every keystroke:
+    # a short one keeps most of the prompt in the model server's prefix cache.
+    suffix_share: float = field(default=0.15, metadata={"min": 0.0, "max": 0.9})
     workspace_index: bool = True
     max_index_files: int = field(default=5000, metadata={"min": 0, "max": 200000})
     max_file_bytes: int = field(default=1_000_000, metadata={"min": 1000, "max": 50_000_000})
     ignore_globs: list[str] = field(default_factory=list)
     repo_name: str = ""
+    # Bound on the workspace index's memory (about 200 bytes per symbol).
+    max_index_symbols: int = field(default=400_000, metadata={"min": 1000, "max": 10_000_000})
 
 
 @dataclass(frozen=True)

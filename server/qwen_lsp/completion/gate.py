@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from ..syntax.analysis import string_or_comment_at, table_for_tree
 
 BLOCK_OPENER = re.compile(r"(:|\{|\(|\[|=>|->|\bthen|\bdo|=)\s*(#.*|//.*)?$")
 IDENT_CHAR = re.compile(r"\w")
@@ -46,3 +49,59 @@ def decide(line_before: str, line_after: str, prev_line: str, mode: str = "auto"
     if BLOCK_OPENER.search(line_before.rstrip()) and not after:
         return Gate(True, True, "after a block opener")
     return Gate(True, False, "inside a line")
+
+
+# --------------------------------------------------------------------------------------------
+# Syntax refinement (the context engine calls this with the document's tree)
+
+ASSIGNMENT_END = re.compile(r"(?<![=!<>:+\-*/%&|^])=\s*$")
+
+
+def refine_with_syntax(
+    decision: Gate,
+    tree: Any,
+    source: bytes,
+    byte: int,
+    language_id: str | None = None,
+    line_before: str = "",
+) -> Gate:
+    """Sharpen the text decision with the syntax tree; without a tree (a language we have no
+    grammar for) the text decision stands."""
+    if tree is None or not decision.complete:
+        return decision
+    table = table_for_tree(tree, language_id)
+    if table is None:
+        return decision
+    if _inside_word(tree, byte, table.identifiers):
+        return Gate(False, False, "inside a word (syntax)")
+    inside = string_or_comment_at(tree, byte, source, language_id=language_id)
+    if inside is not None:
+        # Finishing a comment or string line is useful; a block of code inside one is not.
+        return Gate(True, False, f"in a {inside}")
+    if _in_empty_block(tree, byte, table.blocks):
+        return Gate(True, True, "empty block body")
+    if decision.multiline and ASSIGNMENT_END.search(line_before):
+        return Gate(True, False, "after an assignment")
+    return decision
+
+
+def _inside_word(tree: Any, byte: int, identifiers: frozenset[str]) -> bool:
+    """The cursor strictly inside an identifier or number token."""
+    node = tree.root_node.named_descendant_for_byte_range(byte, byte)
+    if node is None or node.child_count:
+        return False
+    wordy = node.type in identifiers or node.type.endswith(("identifier", "number", "literal"))
+    return wordy and node.start_byte < byte < node.end_byte
+
+
+def _in_empty_block(tree: Any, byte: int, blocks: frozenset[str]) -> bool:
+    """The cursor inside a block body that holds nothing yet (``{|}``, ``def f():`` + newline)."""
+    node = tree.root_node.descendant_for_byte_range(byte, byte)
+    while node is not None:
+        if node.type in blocks and node.start_byte < byte < node.end_byte:
+            return not any(
+                c.type not in ("comment", "line_comment", "block_comment")
+                for c in node.named_children
+            )
+        node = node.parent
+    return False

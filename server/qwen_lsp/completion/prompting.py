@@ -39,6 +39,32 @@ class ContextProvider(Protocol):
     def __call__(self, request: CompletionInput, budget: int) -> Sequence[ContextFile]: ...
 
 
+@dataclass(frozen=True)
+class ContextBundle:
+    """Everything a context engine contributes: the current file's part (window cut at syntax
+    boundaries, with a sparse header above it and tail below it) and the other files."""
+
+    prefix: str
+    suffix: str
+    prefix_tokens: int
+    suffix_tokens: int
+    files: tuple[ContextFile, ...] = ()
+    files_tokens: int = 0
+
+
+class RepoContext(Protocol):
+    """A provider that also shapes the local window (``context.engine.ContextEngine``)."""
+
+    def build(
+        self,
+        request: CompletionInput,
+        budget: int,
+        local_budget: int,
+        suffix_share: float,
+        cross_file: bool = True,
+    ) -> ContextBundle: ...
+
+
 GateRefiner = Callable[["CompletionInput", gating.Gate], gating.Gate]
 
 
@@ -81,33 +107,21 @@ class PromptPlanner:
 
     def plan(self, request: CompletionInput, multiline: bool) -> PromptPlan:
         settings = self.settings
-        budget = settings.context.max_prompt_tokens
-        use_repo = settings.completion.prompt_format in ("auto", "repo") and self.context_provider
-        local_budget = int(budget * settings.context.local_share) if use_repo else budget
-        window = fit_window(
-            request.prefix,
-            request.suffix,
-            local_budget,
-            settings.context.suffix_share,
-            self.counter,
-        )
-        context_files: Sequence[ContextFile] = ()
-        if use_repo and self.context_provider is not None:
-            remaining = budget - window.prefix_tokens - window.suffix_tokens
-            context_files = self.context_provider(request, remaining)
+        bundle = self._context(request)
+        context_files = bundle.files
         path = relative_path(request.path, self.roots())
         transport = self.transport()
         messages: tuple[dict[str, str], ...] = ()
         prompt = ""
         if transport == "chat":
             messages = fim_chat_messages(
-                window.prefix, window.suffix, request.language_id, path, context_files
+                bundle.prefix, bundle.suffix, request.language_id, path, context_files
             )
         elif context_files or settings.completion.prompt_format == "repo":
             repo = settings.context.repo_name or _repo_name(self.roots())
-            prompt = repo_level_prompt(repo, context_files, path, window.prefix, window.suffix)
+            prompt = repo_level_prompt(repo, context_files, path, bundle.prefix, bundle.suffix)
         else:
-            prompt = file_level_prompt(window.prefix, window.suffix)
+            prompt = file_level_prompt(bundle.prefix, bundle.suffix)
         line_before = request.prefix.rsplit("\n", 1)[-1]
         base_indent = indent_width(line_before)
         if multiline and line_before.strip():
@@ -120,15 +134,41 @@ class PromptPlanner:
         return PromptPlan(
             prompt=prompt,
             messages=messages,
-            prefix=window.prefix,
-            suffix=window.suffix,
+            prefix=bundle.prefix,
+            suffix=bundle.suffix,
             stop=STOP_TOKENS,
             max_tokens=max_tokens,
             multiline=multiline,
             indent_of_cursor_line=base_indent,
             context_files=tuple(context_files),
             extra_context=tuple((f.path, f.content) for f in context_files),
-            prompt_tokens=window.prefix_tokens + window.suffix_tokens,
+            prompt_tokens=bundle.prefix_tokens + bundle.suffix_tokens + bundle.files_tokens,
+        )
+
+    def _context(self, request: CompletionInput) -> ContextBundle:
+        """The local window and cross-file files, from the context engine when there is one."""
+        settings = self.settings
+        budget = settings.context.max_prompt_tokens
+        provider = self.context_provider
+        cross_file = settings.completion.prompt_format in ("auto", "repo") and provider is not None
+        local_budget = int(budget * settings.context.local_share) if cross_file else budget
+        suffix_share = settings.context.suffix_share
+        if provider is not None and hasattr(provider, "build"):
+            return provider.build(  # type: ignore[no-any-return]
+                request, budget, local_budget, suffix_share, cross_file
+            )
+        window = fit_window(
+            request.prefix, request.suffix, local_budget, suffix_share, self.counter
+        )
+        files: Sequence[ContextFile] = ()
+        if cross_file and provider is not None:
+            files = provider(request, budget - window.prefix_tokens - window.suffix_tokens)
+        return ContextBundle(
+            prefix=window.prefix,
+            suffix=window.suffix,
+            prefix_tokens=window.prefix_tokens,
+            suffix_tokens=window.suffix_tokens,
+            files=tuple(files),
         )
 
 
