@@ -33,12 +33,14 @@ QWEN_STOP_SEQUENCES: tuple[str, ...] = (
 )
 
 # How much of the document around the cursor the filters look at.
-MAX_BEFORE_LINES = 2000
-MAX_BEFORE_CHARS = 120_000
+MAX_BEFORE_LINES = 800
+MAX_BEFORE_CHARS = 60_000
 MAX_AFTER_LINES = 300
 MAX_AFTER_CHARS = 30_000
 TAB_WIDTH = 4
 
+TAB_INDENT = re.compile(r"^ *\t", re.M)
+SPACE_INDENT = re.compile(r"^  +[^ \t\n]", re.M)
 INDENT_FAMILY = frozenset({"python"})
 BRACE_FAMILY = frozenset(
     {
@@ -109,6 +111,8 @@ class PostContext:
     stop_sequences: tuple[str, ...] = QWEN_STOP_SEQUENCES
     tree: Any = field(default=None, compare=False, repr=False)
     source_bytes: bytes | None = field(default=None, compare=False, repr=False)
+    # Per-context scratch space for filters (scans, parses); never part of equality.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # ----- derived views (cached; cached_property writes __dict__ directly, frozen is fine) -----
 
@@ -193,13 +197,9 @@ class PostContext:
     @cached_property
     def indent_styles(self) -> tuple[bool, bool]:
         """(tabs, spaces): does the nearby code indent with tabs / with runs of spaces?"""
-        tabs = spaces = False
-        for line in self.lines_above[-300:] + self.lines_below[:100]:
-            ws = leading_ws(line)
-            if "\t" in ws:
-                tabs = True
-            elif len(ws) >= 2 and not is_blank(line):
-                spaces = True
+        sample = self.before[-12_000:] + "\n" + self.after[:4000]
+        tabs = TAB_INDENT.search(sample) is not None
+        spaces = SPACE_INDENT.search(sample) is not None
         return tabs, spaces
 
     @cached_property

@@ -19,7 +19,7 @@ from .base import PostContext, leading_ws, starts_top_level
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = {")": "(", "]": "[", "}": "{"}
 PREFIX_SCAN_LINES = 400  # how far back the bracket stack is taken when the prefix is long
-SUFFIX_SCAN_CHARS = 6000  # how much of the suffix is checked for the closers it supplies
+SUFFIX_SCAN_CHARS = 8000  # how much of the suffix is checked for the closers it supplies
 
 _DQ = r'"(?:[^"\\\n]|\\[\s\S])*"?'
 _DQ_MULTI = r'"(?:[^"\\]|\\[\s\S])*"?'
@@ -120,6 +120,13 @@ def _closing(token: str) -> str:
 
 def scan(text: str, pattern: re.Pattern[str]) -> tuple[list[tuple[int, str]], list[Span]]:
     """Brackets outside strings/comments as ``(pos, char)``, and the string/comment spans."""
+    brackets, spans, _clean = _scan(text, pattern)
+    return brackets, spans
+
+
+def _scan(text: str, pattern: re.Pattern[str]) -> tuple[list[tuple[int, str]], list[Span], bool]:
+    """``scan``, plus whether the text ends in plain code (no string, comment or template
+    substitution open at its end), after which a following text can be scanned on its own."""
     brackets: list[tuple[int, str]] = []
     spans: list[Span] = []
     substitutions: list[int] = []  # open `${`: the brace depth inside each
@@ -127,7 +134,8 @@ def scan(text: str, pattern: re.Pattern[str]) -> tuple[list[tuple[int, str]], li
     while True:
         match = pattern.search(text, pos)
         if match is None:
-            return brackets, spans
+            clean = not substitutions and not (spans and spans[-1].end >= len(text))
+            return brackets, spans, clean
         pos = match.end()
         bracket = match.group("b")
         if bracket is None:
@@ -258,22 +266,23 @@ def prefix_state(ctx: PostContext) -> PrefixState:
     )
 
 
-def depth_zero_lines(ctx: PostContext, limit: int) -> list[int]:
-    """Indices into ``ctx.lines_below`` (the first ``limit``) of lines at whose end no bracket
-    is open (-1 is the cursor's own line): places where a parse window can end."""
+def depth_zero_lines(ctx: PostContext) -> list[int]:
+    """Indices into ``ctx.lines_below`` of lines (within the scanned suffix) at whose end no
+    bracket is open (-1 is the cursor's own line): places where a parse window can end."""
     state = ctx.prefix_state
-    head = state.resume_text
-    text = head + "\n".join(ctx.after.split("\n")[: limit + 1])
-    brackets, _spans = scan(text, lexer_pattern(ctx.language))
     stack = list(state.stack)
+    for _pos, char in scan(state.resume_text, lexer_pattern(ctx.language))[0]:
+        _push_or_pop(stack, char)
+    tail = ctx.after[:SUFFIX_SCAN_CHARS]
+    brackets = _tail_scan(ctx, 0)[0]
     ends: list[int] = []
-    line, newline = -1, text.find("\n", len(head))
-    for pos, char in [*brackets, (len(text) + 1, "")]:
+    line, newline = -1, tail.find("\n")
+    for pos, char in [*brackets, (len(tail) + 1, "")]:
         while 0 <= newline < pos:
             if not stack:
                 ends.append(line)
             line += 1
-            newline = text.find("\n", newline + 1)
+            newline = tail.find("\n", newline + 1)
         if char:
             _push_or_pop(stack, char)
     return ends
@@ -314,13 +323,29 @@ class Analysis:
         return self.mismatches + self.overflow
 
 
+def _tail_scan(ctx: PostContext, replace_chars: int) -> tuple[list[tuple[int, str]], list[Span]]:
+    """The suffix scanned on its own (cached per context and replace count)."""
+    cache = ctx.memo.setdefault("tail_scan", {})
+    if replace_chars not in cache:
+        tail = ctx.after[replace_chars : replace_chars + SUFFIX_SCAN_CHARS]
+        cache[replace_chars] = scan(tail, lexer_pattern(ctx.language))
+    return cache[replace_chars]
+
+
 def analyse(ctx: PostContext, text: str, replace_chars: int = 0) -> Analysis:
     """Scan (cursor line so far) + ``text`` + suffix and account for every bracket."""
     state = ctx.prefix_state
     head = state.resume_text
     tail = ctx.after[replace_chars : replace_chars + SUFFIX_SCAN_CHARS]
     c0, c1 = len(head), len(head) + len(text)
-    brackets, spans = scan(head + text + tail, lexer_pattern(ctx.language))
+    pattern = lexer_pattern(ctx.language)
+    brackets, spans, clean = _scan(head + text, pattern)
+    if clean and text[-1:] not in ("/", "\\") and tail[:1] not in ("*", "/", "=", "'", '"'):
+        tail_brackets, tail_spans = _tail_scan(ctx, replace_chars)
+        brackets += [(pos + c1, char) for pos, char in tail_brackets]
+        spans += [Span(span.start + c1, span.end + c1, span.quote) for span in tail_spans]
+    else:
+        brackets, spans = scan(head + text + tail, pattern)
     result = Analysis()
 
     line_starts = [c0 + i + 1 for i, ch in enumerate(text) if ch == "\n"]

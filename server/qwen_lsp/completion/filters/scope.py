@@ -144,12 +144,17 @@ def stop_at_scope_end(candidate: Candidate, ctx: PostContext) -> Candidate | Non
             break
 
     if ctx.family == "brace":
-        closing = next(((o, lvl) for o, char, lvl in info.unmatched if char == "}"), None)
-        if closing is not None:
-            offset, level = closing
+        # The first `}` that closes a block open at the cursor: one that starts a line (a `}`
+        # inside a line, as in `a, b } = require(…)`, closes an object or a pattern).
+        for offset, char, level in info.unmatched:
+            if char != "}":
+                continue
+            line_start = text.rfind("\n", 0, offset) + 1
             line_index = text.count("\n", 0, offset)
-            if dedent_at is None or line_index < dedent_at:
-                return _cut_at_brace(candidate, ctx, offset, level)
+            if line_index and not text[line_start:offset].strip():
+                if dedent_at is None or line_index < dedent_at:
+                    return _cut_at_brace(candidate, ctx, offset, level)
+                break
     if dedent_at is None:
         return candidate
     return cut_lines(candidate, ctx, dedent_at + (1 if keep_closing_line else 0), "scope_end")

@@ -119,7 +119,7 @@ class SyntaxChecker:
             first = first if first is not None else earliest
         last = min(len(below), WINDOW_AFTER)
         if ctx.family == "brace":
-            for index in depth_zero_lines(ctx, 4 * WINDOW_AFTER):
+            for index in depth_zero_lines(ctx):
                 after = index + 1
                 if after >= MIN_AFTER and _top_level_follows(below, after):
                     last = after
@@ -177,7 +177,9 @@ def check_syntax(candidate: Candidate, ctx: PostContext) -> Candidate | None:
     language = get_language(ctx.language)
     if language is None:
         return candidate
-    checker = SyntaxChecker(ctx, language)
+    checker = ctx.memo.get("syntax")
+    if checker is None:
+        checker = ctx.memo["syntax"] = SyntaxChecker(ctx, language)
     if checker.before_errors > UNRELIABLE_ERRORS:
         return candidate
     if checker.errors(candidate.text, candidate.replace_suffix_chars) <= checker.before_errors:
