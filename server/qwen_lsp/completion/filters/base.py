@@ -162,6 +162,11 @@ class PostContext:
         return text if cut < 0 else text[:cut]
 
     @cached_property
+    def after_is_whole_suffix(self) -> bool:
+        """True when ``after`` runs to the document's end."""
+        return len(self.suffix) <= MAX_AFTER_CHARS and len(self.after) == len(to_lf(self.suffix))
+
+    @cached_property
     def line_before(self) -> str:
         """The cursor's line up to the cursor."""
         return self.before[self.before.rfind("\n") + 1 :]

@@ -33,8 +33,11 @@ def drop_unbalanced_closers(candidate: Candidate, ctx: PostContext) -> Candidate
     positions = [i for i in range(trailing.start(), len(text)) if text[i] in ")]}"]
     best: tuple[int, str, int] | None = None
     for count in range(1, len(positions) + 1):
-        dropped = set(positions[-count:])
-        shorter = tidy_end("".join(ch for i, ch in enumerate(text) if i not in dropped), ctx)
+        if count == len(positions):  # the whole run goes, with its `;` or `,`
+            shorter = tidy_end(text[: trailing.start()], ctx)
+        else:
+            dropped = set(positions[-count:])
+            shorter = tidy_end("".join(ch for i, ch in enumerate(text) if i not in dropped), ctx)
         replace_chars = same_line_replace(ctx, shorter)
         score = analyse(ctx, shorter, replace_chars).score
         if best is None or score < best[0]:

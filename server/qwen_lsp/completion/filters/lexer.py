@@ -316,11 +316,12 @@ class Analysis:
     overflow: int = 0  # closers with nothing left to close
     suffix_closes: frozenset[int] = frozenset()  # prefix levels the suffix closes
     open_at_end: int = 0  # brackets the completion opened and left open
+    unclosed: int = 0  # brackets still open at the document's end (when the scan got there)
 
     @property
     def score(self) -> int:
         """Bracket damage; compare with the score of the empty completion."""
-        return self.mismatches + self.overflow
+        return self.mismatches + self.overflow + self.unclosed
 
 
 def _tail_scan(ctx: PostContext, replace_chars: int) -> tuple[list[tuple[int, str]], list[Span]]:
@@ -413,4 +414,6 @@ def analyse(ctx: PostContext, text: str, replace_chars: int = 0) -> Analysis:
             stack.pop()
         sfloor = len(stack)
     result.suffix_closes = frozenset(closes)
+    if ctx.after_is_whole_suffix and replace_chars + SUFFIX_SCAN_CHARS >= len(ctx.after):
+        result.unclosed = len(stack)
     return result
