@@ -284,7 +284,10 @@ class TestScopeEnd:
 
     def test_case_labels_and_preprocessor_lines_are_not_dedents(self) -> None:
         context = ctx("int f(int x) {\n  switch (x) {█\n  }\n}\n", "c", True)
-        raw = "\n  case 1:\n#ifdef DEBUG\n    log(x);\n#endif\n    return 1;\n  default:\n    return 0;"
+        raw = (
+            "\n  case 1:\n#ifdef DEBUG\n    log(x);\n#endif\n    return 1;"
+            "\n  default:\n    return 0;"
+        )
         assert run(stop_at_scope_end, raw, context) == (raw, 0)
 
     def test_a_block_whose_body_already_follows_gets_its_first_line_only(self) -> None:
