@@ -39,6 +39,8 @@ MAX_AFTER_LINES = 300
 MAX_AFTER_CHARS = 30_000
 TAB_WIDTH = 4
 
+# Indentation when the document does not show any yet (gofmt uses tabs).
+DEFAULT_INDENT = {"go": "\t", "makefile": "\t"}
 TAB_INDENT = re.compile(r"^ *\t", re.M)
 SPACE_INDENT = re.compile(r"^  +[^ \t\n]", re.M)
 INDENT_FAMILY = frozenset({"python"})
@@ -196,7 +198,8 @@ class PostContext:
     def unit(self) -> str:
         """The indentation unit: given, or detected from the surrounding lines."""
         return self.indent_unit or detect_indent_unit(
-            self.lines_above[-400:] + self.lines_below[:100]
+            self.lines_above[-400:] + self.lines_below[:100],
+            DEFAULT_INDENT.get(self.language, "    "),
         )
 
     @cached_property
@@ -298,8 +301,9 @@ def word_chars(text: str) -> int:
     return sum(1 for ch in text if ch.isalnum() or ch == "_")
 
 
-def detect_indent_unit(lines: list[str]) -> str:
-    """Tab, or the most common positive step between consecutive indentations (default 4)."""
+def detect_indent_unit(lines: list[str], default: str = "    ") -> str:
+    """Tab, or the most common positive step between consecutive indentations; ``default``
+    when the lines do not say."""
     tabs = spaces = 0
     steps: Counter[int] = Counter()
     previous = 0
@@ -320,7 +324,7 @@ def detect_indent_unit(lines: list[str]) -> str:
     for step, _count in steps.most_common():
         if step in (2, 3, 4, 8):
             return " " * step
-    return "    "
+    return default
 
 
 # Column-0 lines that continue a statement (`else:`) or label a statement (C's `done:`).
