@@ -1,0 +1,122 @@
+"""Property tests for post-processing (hypothesis, derandomized so CI runs are repeatable)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from qwen_lsp.completion.postprocess import QWEN_STOP_SEQUENCES, PostContext, postprocess
+from qwen_lsp.syntax.languages import language_id_for
+
+SAMPLES = Path(__file__).parents[1] / "bench" / "samples"
+LANGUAGES = ("python", "javascript", "typescript", "go", "rust", "java", "c", "cpp", "plaintext")
+FRAGMENTS = (
+    "(", ")", "{", "}", "[", "]", "'", '"', '"""', "`", "${", "\n", "\r\n", "\t", "    ", " ",
+    "def f(x):", "if x:", "return", "x", "foo", "=", ",", ";", ":", "\\", "#", "//", "/*", "*/",
+    "<think>", "</think>", "```", "```python\n", "<|endoftext|>", "<|file_sep|>", "<|fim_middle|>",
+    "<|im_end|>", "}\n", "end", "é", "\u2028",
+)  # fmt: skip
+SETTINGS = settings(
+    derandomize=True,
+    deadline=None,
+    max_examples=150,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+code_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=4)), max_size=25).map(
+    "".join
+)
+
+
+@SETTINGS
+@given(
+    prefix=code_text,
+    suffix=code_text,
+    raw=code_text,
+    language=st.sampled_from(LANGUAGES),
+    multiline=st.booleans(),
+)
+def test_never_raises_and_never_shows_a_stop_token(
+    prefix: str, suffix: str, raw: str, language: str, multiline: bool
+) -> None:
+    ctx = PostContext(prefix=prefix, suffix=suffix, language_id=language, multiline=multiline)
+    result = postprocess(raw, ctx, strict=True)  # strict: a filter bug would raise here
+    if result is not None:
+        assert not any(stop in result.text for stop in QWEN_STOP_SEQUENCES)
+        assert "<think>" not in result.text
+        assert 0 <= result.replace_suffix_chars <= len(suffix.split("\n", 1)[0])
+        assert result.text.strip()
+
+
+def _samples() -> list[tuple[str, str]]:
+    files = sorted(SAMPLES.iterdir())
+    return [(language_id_for(None, str(path)), path.read_text(encoding="utf-8")) for path in files]
+
+
+SOURCES = _samples()
+
+
+@st.composite
+def line_ends(draw: st.DrawFn) -> tuple[str, str, str, str]:
+    """(language, prefix, truth, suffix): the rest of a real line after a token boundary."""
+    language, text = draw(st.sampled_from(SOURCES))
+    lines = text.split("\n")
+    row = draw(st.integers(0, len(lines) - 1))
+    line = lines[row]
+    assume(line.strip() and line == line.rstrip())
+    starts = [
+        i
+        for i in range(len(line) - len(line.lstrip()) + 1, len(line))
+        if line[i - 1] in " (,[{=." and line[i] != " "
+    ]
+    assume(starts)
+    col = draw(st.sampled_from(starts))
+    truth = line[col:]
+    assume(any(ch.isalnum() or ch == "_" for ch in truth))
+    offset = sum(len(previous) + 1 for previous in lines[:row]) + col
+    return language, text[:offset], truth, text[offset + len(truth) :]
+
+
+@SETTINGS
+@given(case=line_ends())
+def test_clean_rest_of_line_is_returned_unchanged(case: tuple[str, str, str, str]) -> None:
+    language, prefix, truth, suffix = case
+    ctx = PostContext(prefix=prefix, suffix=suffix, language_id=language, multiline=False)
+    result = postprocess(truth, ctx, strict=True)
+    assert result is not None
+    assert (result.text, result.replace_suffix_chars) == (truth, 0)
+
+
+@st.composite
+def block_bodies(draw: st.DrawFn) -> tuple[str, str, str, str]:
+    """(language, prefix, truth, suffix): a real block body after its opener line."""
+    language, text = draw(st.sampled_from(SOURCES))
+    lines = text.split("\n")
+    openers = [i for i, line in enumerate(lines[:-1]) if line.rstrip().endswith(("{", ":"))]
+    row = draw(st.sampled_from(openers))
+    indent = len(lines[row]) - len(lines[row].lstrip())
+    end = row + 1
+    while end < len(lines) and (
+        not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent
+    ):
+        end += 1
+    while end > row + 1 and not lines[end - 1].strip():
+        end -= 1
+    assume(end > row + 1)
+    body = lines[row + 1 : end]
+    assume(all(line == line.rstrip() for line in body))
+    start = sum(len(line) + 1 for line in lines[: row + 1]) - 1
+    truth = "\n" + "\n".join(body)
+    return language, text[:start], truth, text[start + len(truth) :]
+
+
+@SETTINGS
+@given(case=block_bodies())
+def test_clean_block_body_is_returned_unchanged(case: tuple[str, str, str, str]) -> None:
+    language, prefix, truth, suffix = case
+    ctx = PostContext(prefix=prefix, suffix=suffix, language_id=language, multiline=True)
+    result = postprocess(truth, ctx, strict=True)
+    assert result is not None
+    assert (result.text, result.replace_suffix_chars) == (truth, 0)
