@@ -457,9 +457,10 @@ def junk_variants(case: Case, rng: random.Random) -> dict[str, str]:
         out["extra_closers"] = truth + rng.choice([")", "]", "))", ")]"])
     elif case.in_scope:
         out["extra_closers"] = truth + "\n}"
-    line = case.line_before + truth if single else _last_line(truth)
+    line = case.line_before + truth if single else _last_line(case.line_before + truth)
     out["repeated_lines"] = truth + ("\n" + line) * rng.randint(2, 4)
     rows = truth.split("\n")
+    rows[0] = case.line_before + rows[0]  # as the model would write it on a line of its own
     filled = [index for index, row in enumerate(rows) if row.strip()]
     if not single and len(filled) >= 2:
         out["repeated_block"] = truth + "\n" + "\n".join(rows[filled[-2] :])

@@ -204,6 +204,10 @@ class TestIndentation:
         raw = "    if x:\n        return x"
         assert run(fix_indentation, raw, context) == ("if x:\n        return x", 0)
 
+    def test_leading_line_break_on_a_blank_line_is_dropped(self) -> None:
+        context = ctx("def f():\n    x = 1\n    █\n", multiline=True)
+        assert run(fix_indentation, "\n    return x", context) == ("return x", 0)
+
     def test_cursor_at_column_zero_keeps_indentation(self) -> None:
         context = ctx("def f():\n    x = 1\n█\n", multiline=True)
         assert run(fix_indentation, "    return x", context) == ("    return x", 0)

@@ -314,8 +314,9 @@ class Analysis:
     mismatches: int = 0  # closers of the wrong type for the opener they close
     own_mismatches: int = 0  # of those, closers in the completion
     overflow: int = 0  # closers with nothing left to close
-    suffix_closes: frozenset[int] = frozenset()  # prefix levels the suffix closes
-    open_at_end: int = 0  # brackets the completion opened and left open
+    # Levels of brackets open at the cursor that the suffix closes (meaningful for the document
+    # as it is: ``ctx.baseline``).
+    suffix_closes: frozenset[int] = frozenset()
     unclosed: int = 0  # brackets still open at the document's end (when the scan got there)
 
     @property
@@ -389,7 +390,6 @@ def analyse(ctx: PostContext, text: str, replace_chars: int = 0) -> Analysis:
     depths += [len(stack) - floor] * (len(line_starts) + 1 - len(depths))
     result.own_mismatches = result.mismatches
     result.line_depth = depths
-    result.open_at_end = len(stack) - floor
     result.unmatched = sorted(unmatched)
 
     closes: set[int] = set()

@@ -57,8 +57,15 @@ def fix_indentation(candidate: Candidate, ctx: PostContext) -> Candidate | None:
     giving a line twice as deep as the block. Indentation is removed down to what the line
     above calls for (its own, or one unit more after a block opener). Following lines are
     shifted by the same amount only when they were written relative to the wrong first line.
+    Blank lines at the start of the completion are dropped there too: the cursor's own line is
+    the place for its first line.
     """
     lines = candidate.text.split("\n")
+    if ctx.at_blank_line_start and len(lines) > 1 and is_blank(lines[0]):
+        # On a blank line a leading line break would leave that line empty and start below it.
+        while len(lines) > 1 and is_blank(lines[0]):
+            lines.pop(0)
+        candidate = candidate.change("indentation", text="\n".join(lines))
     ws = leading_ws(lines[0])
     if not ctx.at_blank_line_start or not ctx.line_before or not ws or is_blank(lines[0]):
         return candidate

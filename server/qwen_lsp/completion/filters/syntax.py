@@ -20,7 +20,7 @@ from .lexer import depth_zero_lines
 from .overlap import same_line_replace
 
 REGION_LINES = 40  # errors are compared within this many lines around the insertion
-WINDOW_BEFORE = 150  # lines parsed before the cursor when no tree is given
+WINDOW_BEFORE = 150  # lines parsed before the cursor when no tree (nor top-level line) is found
 WINDOW_AFTER = 120
 MIN_AFTER = 20  # lines after the cursor a window keeps at least (room for the completion's block)
 MAX_TRIMS = 40
@@ -100,7 +100,6 @@ class SyntaxChecker:
         self.tree, self.source, self.cursor_byte = tree, source, len(prefix)
         line_start = prefix.rfind(b"\n") + 1
         self.cursor_point = (prefix.count(b"\n"), len(prefix) - line_start)
-        self.eol = self.ctx.eol.encode()
         row = self.cursor_point[0]
         self.before_errors = count_errors(tree.root_node, row - REGION_LINES, row + REGION_LINES)
 
@@ -109,14 +108,10 @@ class SyntaxChecker:
         cursor is back at top level (brace languages), or to a top-level-looking line."""
         ctx = self.ctx
         above, below = ctx.lines_above, ctx.lines_below
-        earliest = max(0, len(above) - WINDOW_BEFORE)
+        # The nearest top-level statement (the lexer found them, outside brackets and strings,
+        # within its scan) or, failing that, a fixed number of lines back.
         starts = ctx.prefix_state.top_level_lines
-        first = next((i for i in reversed(starts) if i >= earliest), None)
-        if first is None:
-            first = starts[-1] if starts and len(above) - starts[-1] <= 4 * WINDOW_BEFORE else None
-        if first is None:
-            first = next((i for i in range(earliest, len(above)) if starts_top_level(above, i)), 0)
-            first = first if first is not None else earliest
+        first = starts[-1] if starts else max(0, len(above) - WINDOW_BEFORE)
         last = min(len(below), WINDOW_AFTER)
         if ctx.family == "brace":
             for index in depth_zero_lines(ctx):
