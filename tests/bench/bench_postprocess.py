@@ -614,4 +614,3 @@ def main() -> None:
         for _junk, tally in sorted(by_junk.items()):
             for failure in tally.failures[:40]:
                 print(failure)
-    print(f"median {statistics.median(durations) * 1000:.2f} ms")
