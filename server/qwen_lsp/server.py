@@ -394,7 +394,10 @@ def build_server(
         completions = await ls.engine.complete(request)
         return types.CompletionList(
             is_incomplete=True,
-            items=[completion_item(doc, request, params.position, c) for c in completions],
+            items=[
+                completion_item(doc, request, params.position, c, markdown_docs(ls))
+                for c in completions
+            ],
         )
 
     @server.command(ACCEPT_COMMAND)
@@ -465,8 +468,23 @@ async def pull_configuration(ls: QwenLanguageServer) -> None:
         ls.report_problems(ls.apply_settings())
 
 
+def markdown_docs(ls: QwenLanguageServer) -> bool:
+    """Whether the client renders markdown in completion item documentation."""
+    try:
+        formats = (
+            ls.client_capabilities.text_document.completion.completion_item.documentation_format
+        )
+    except AttributeError:
+        return False
+    return bool(formats) and types.MarkupKind.Markdown in formats
+
+
 def completion_item(
-    doc: Document, request: CompletionInput, position: types.Position, completion: Completion
+    doc: Document,
+    request: CompletionInput,
+    position: types.Position,
+    completion: Completion,
+    markdown: bool = False,
 ) -> types.CompletionItem:
     """A plain completion item for clients without inline completion.
 
@@ -485,8 +503,10 @@ def completion_item(
         label=label,
         kind=types.CompletionItemKind.Snippet,
         detail="Qwen",
-        documentation=types.MarkupContent(
-            types.MarkupKind.Markdown, f"```{doc.language_id}\n{new_text}\n```"
+        documentation=(
+            types.MarkupContent(types.MarkupKind.Markdown, f"```{doc.language_id}\n{new_text}\n```")
+            if markdown
+            else new_text
         ),
         filter_text=word + completion.text.split("\n", 1)[0],
         sort_text="0000",

@@ -146,7 +146,7 @@ async def test_cancel_previous_disconnects_the_stale_stream(fake: FakeOpenAI):
         session.change(uri, (1, 11), (1, 11), "a")
         second = await session.inline(uri, 1, 12, invoked=False)
         stale_result = await first
-        assert stale_result is None or stale_result.items == []
+        assert stale_result is None or not stale_result.items
         assert second is not None and second.items
         await fake.wait_for_outcome(stale, "disconnected", timeout=5)
 
@@ -157,7 +157,7 @@ async def test_cancel_request_closes_the_http_stream(fake: FakeOpenAI):
         uri = session.open("calc.py", SOURCE)
         pending = asyncio.ensure_future(session.inline(uri, 1, 11))
         (request,) = await fake.wait_for_requests(1)
-        pending.cancel()  # pygls's client sends $/cancelRequest for a cancelled future
+        await session.cancel_inline(pending)
         await fake.wait_for_outcome(request, "disconnected", timeout=5)
         # The server is still responsive afterwards.
         fake.script(Reply(text="a + b"))
@@ -195,7 +195,7 @@ async def test_endpoint_errors_are_reported_once(fake: FakeOpenAI, reply: Reply,
         uri = session.open("calc.py", SOURCE)
         for _ in range(4):
             result = await session.inline(uri, 1, 11)
-            assert result is None or result.items == []
+            assert result is None or not result.items
         await session.wait_until(lambda: bool(session.messages()))
         await asyncio.sleep(0.2)
         shown = session.messages()
@@ -211,7 +211,7 @@ async def test_endpoint_down_and_timeout_are_reported(fake: FakeOpenAI):
         uri = session.open("calc.py", SOURCE)
         for _ in range(3):
             result = await session.inline(uri, 1, 11)
-            assert result is None or result.items == []
+            assert result is None or not result.items
         await session.wait_until(lambda: bool(session.messages()))
         assert len(session.messages()) == 1
         assert "cannot reach" in session.messages()[0]
@@ -222,7 +222,7 @@ async def test_hanging_endpoint_times_out(fake: FakeOpenAI):
     async with start_session(fake.base_url, {"endpoint": {"timeoutS": 1.0}}) as session:
         uri = session.open("calc.py", SOURCE)
         result = await session.inline(uri, 1, 11, timeout=10)
-        assert result is None or result.items == []
+        assert result is None or not result.items
         await session.wait_until(lambda: bool(session.messages()))
         assert "did not answer in time" in session.messages()[0]
         (request,) = await fake.wait_for_requests(1)

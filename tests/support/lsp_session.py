@@ -128,6 +128,15 @@ class Session:
         text = result.items[0].insert_text
         return text if isinstance(text, str) else text.value
 
+    async def cancel_inline(self, task: asyncio.Future[Any]) -> None:
+        """Send a real `$/cancelRequest` for the newest pending request (pygls's client does not
+        send one when a request future is cancelled)."""
+        pending = [k for k, f in self.client.protocol._request_futures.items() if not f.done()]
+        assert pending, "no pending request to cancel"
+        self.client.cancel_request(types.CancelParams(id=pending[-1]))
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 5)
+
     def messages(self, kind: types.MessageType | None = None) -> list[str]:
         return [m.message for m in self.client.messages if kind is None or m.type == kind]
 
@@ -140,6 +149,16 @@ class Session:
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError("condition not met in time")
             await asyncio.sleep(0.02)
+
+
+async def stop_client(client: LanguageClient) -> None:
+    """Stop the client; kill the server process if it does not exit in time."""
+    try:
+        await asyncio.wait_for(client.stop(), 10)
+    except (asyncio.TimeoutError, Exception):
+        process = getattr(client, "_server", None)
+        if process is not None and process.returncode is None:
+            process.kill()
 
 
 @contextlib.asynccontextmanager
@@ -195,7 +214,9 @@ async def start_session(
             session.statuses = statuses
             session.applied_edits = applied_edits
             yield session
+        finally:
+            # Always shut down, even when the test failed: a server left without `shutdown`
+            # and `exit` keeps `client.stop()` waiting forever.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.shutdown_session(), 10)
-        finally:
-            await client.stop()
+            await stop_client(client)

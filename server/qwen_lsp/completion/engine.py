@@ -5,7 +5,7 @@ translates to and from protocol types.
 
 Latency rules, in the order a request meets them:
 1. Typed-through cache: typing the characters of a served suggestion costs no model call.
-2. In-flight reuse: if a generation for this document is already streaming and the new prefix
+2. In-flight reuse: if a generation for this document is already answering and the new prefix
    only adds characters to its prefix, wait for it instead of starting over; its result then
    serves the new position through the cache.
 3. Cancel-previous: otherwise the older generation is cancelled (its HTTP stream closes).
@@ -97,7 +97,7 @@ class Generation:
     prefix: str
     suffix: str
     waiters: int = 0
-    streaming: bool = False  # past debounce and gate: the model call has started
+    answering: bool = False  # the model has sent its first text
     superseded: bool = False
     speculative: bool = False
 
@@ -215,7 +215,9 @@ class CompletionEngine:
     def _can_adopt(self, generation: Generation, request: CompletionInput) -> bool:
         """The running generation answers this request too: same text after the cursor and the
         user only typed on (while still in debounce, a fresh start is better)."""
-        if generation.task.done() or not generation.streaming:
+        # Only adopt a generation that is already answering: one still waiting for the model's
+        # first token may be stuck, and a fresh request costs little with a prefix cache.
+        if generation.task.done() or not generation.answering:
             return False
         typed = len(request.prefix) - len(generation.prefix)
         return (
@@ -299,8 +301,7 @@ class CompletionEngine:
         t_plan = time.perf_counter()
         plan = self.planner.plan(request, decision.multiline)
         t_model = time.perf_counter()
-        generation.streaming = True
-        raw = await self._stream(plan, quiet=generation.speculative)
+        raw = await self._stream(plan, generation)
         t_post = time.perf_counter()
         if raw is None:
             return None
@@ -319,7 +320,8 @@ class CompletionEngine:
         self.cache.put(request.uri, request.prefix, request.suffix, text, replace)
         return Completion(self._next_id(), text, replace, multiline=decision.multiline)
 
-    async def _stream(self, plan: PromptPlan, quiet: bool = False) -> str | None:
+    async def _stream(self, plan: PromptPlan, generation: Generation) -> str | None:
+        quiet = generation.speculative
         gen = GenerationRequest(
             prompt=plan.prompt,
             messages=plan.messages,
@@ -331,7 +333,9 @@ class CompletionEngine:
             suffix=plan.suffix,
             extra_context=plan.extra_context,
         )
-        stopper = StreamStop(plan.multiline, plan.indent_of_cursor_line)
+        # Chat answers may open with <think> or a fence: their line structure is not the code's,
+        # so only the filters afterwards can tell where the code ends.
+        stopper = StreamStop(plan.multiline, plan.indent_of_cursor_line, chat=bool(plan.messages))
         self.stats.model_calls += 1
         if not quiet:
             self.on_status("busy", "")
@@ -339,6 +343,7 @@ class CompletionEngine:
         try:
             async with contextlib.aclosing(self.client.stream(gen)) as stream:
                 async for delta in stream:
+                    generation.answering = True
                     parts.append(delta)
                     if stopper.feed(delta):
                         break  # leaving the block closes the HTTP stream: no wasted tokens

@@ -15,11 +15,8 @@ log = logging.getLogger(__name__)
 Postprocessor = Callable[[str, "CompletionInput", "PromptPlan"], "tuple[str, int] | None"]
 
 
-def make_postprocessor() -> Postprocessor | None:
-    try:
-        from .postprocess import PostContext, postprocess
-    except ImportError:  # TEMP until the filters land
-        return None
+def make_postprocessor() -> Postprocessor:
+    from .postprocess import PostContext, postprocess
 
     def run(raw: str, request: CompletionInput, plan: PromptPlan) -> tuple[str, int] | None:
         ctx = PostContext(

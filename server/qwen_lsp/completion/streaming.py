@@ -23,7 +23,8 @@ def indent_width(line: str, tab_size: int = 4) -> int:
 
 
 class StreamStop:
-    def __init__(self, multiline: bool, base_indent: int):
+    def __init__(self, multiline: bool, base_indent: int, chat: bool = False):
+        self.chat = chat
         self.multiline = multiline
         self.base_indent = base_indent
         self.text = ""
@@ -31,6 +32,8 @@ class StreamStop:
     def feed(self, delta: str) -> bool:
         """Add a delta; True when generation can stop."""
         self.text += delta
+        if self.chat:
+            return self.text.count("\n") >= MAX_LINES * 2
         if not self.multiline:
             head, sep, _ = self.text.partition("\n")
             return bool(sep) and bool(head.strip())
