@@ -73,6 +73,10 @@ class TinyConfig:
     n_ff: int = 768
     context_length: int = 32768
     seed: int = 1234
+    # Vocabulary entry (byte-level BPE spelling) that the output layer is steered to, so every
+    # generation is that token repeated: never an early stop or newline, a known length. None
+    # keeps pure random logits (junk from the whole vocabulary).
+    steer_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -197,8 +201,11 @@ def _add_tokenizer(writer: gguf.GGUFWriter, vocab: Vocab) -> None:
         writer.add_chat_template(vocab.chat_template)
 
 
-def _tensors(config: TinyConfig, n_vocab: int) -> dict[str, np.ndarray]:
-    """Qwen2 tensors in GGUF naming; numpy shapes are (out, in). Output shares token_embd."""
+def _tensors(
+    config: TinyConfig, n_vocab: int, steer_id: int | None = None
+) -> dict[str, np.ndarray]:
+    """Qwen2 tensors in GGUF naming; numpy shapes are (out, in). Without steering the output
+    layer shares token_embd (tied, as in the small Qwen2.5 models)."""
     rng = np.random.default_rng(config.seed)
     head_dim = config.n_embd // config.n_head
     kv = config.n_head_kv * head_dim
@@ -213,6 +220,14 @@ def _tensors(config: TinyConfig, n_vocab: int) -> dict[str, np.ndarray]:
         "token_embd.weight": matrix(n_vocab, config.n_embd),
         "output_norm.weight": vector(config.n_embd, 1.0),
     }
+    if steer_id is not None:
+        # Every input carries a constant component in dimension 0 that survives to the final
+        # norm; only the steered token's output row reads it, so that token always wins.
+        tensors["token_embd.weight"][:, 0] = 1.0
+        output = matrix(n_vocab, config.n_embd)
+        output[:, 0] = 0.0
+        output[steer_id, 0] = 1.0
+        tensors["output.weight"] = output
     for i in range(config.n_layer):
         tensors |= {
             f"blk.{i}.attn_norm.weight": vector(config.n_embd, 1.0),
@@ -238,7 +253,8 @@ def write_tiny_qwen(vocab_path: Path, out_path: Path, config: TinyConfig | None 
     writer = gguf.GGUFWriter(str(out_path), "qwen2")
     _add_hparams(writer, config)
     _add_tokenizer(writer, vocab)
-    for name, data in _tensors(config, len(vocab.tokens)).items():
+    steer_id = vocab.tokens.index(config.steer_token) if config.steer_token else None
+    for name, data in _tensors(config, len(vocab.tokens), steer_id).items():
         writer.add_tensor(name, data)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
