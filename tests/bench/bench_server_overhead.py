@@ -32,14 +32,17 @@ async def measure() -> dict[str, dict[str, float]]:
     async with FakeOpenAI() as fake:
         fake.default = Reply(text="compute(value)\n", chunks=["compute(", "value)", "\n"])
         # No debounce: we measure the server, not the configured pause.
-        async with start_session(fake.base_url, {"completion": {"debounceMs": 0},
-                                                 "context": {"workspaceIndex": False}}) as session:
+        async with start_session(
+            fake.base_url, {"completion": {"debounceMs": 0}, "context": {"workspaceIndex": False}}
+        ) as session:
             uri = session.open("big.py", source)
             round_trips, overheads = [], []
             line_text = "    value = "
+            # Clear what follows the cursor on that line: we type a new expression there.
+            session.change(uri, (target, len(line_text)), (target, len(lines[target])), "")
             for i in range(WARMUP + RUNS):
                 # Type one character, then ask: a fresh prefix each time defeats the cache.
-                ch = "abcdefghij"[i % 10]
+                ch = "xyzqwjkhgn"[i % 10]  # never the start of the scripted answer
                 session.change(uri, (target, len(line_text)), (target, len(line_text)), ch)
                 line_text += ch
                 before = len(fake.requests)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import time
@@ -56,11 +57,12 @@ class CompletionInput:
     tree: Any = None  # tree_sitter.Tree of ``text`` when available
     source_bytes: bytes | None = None
 
-    @property
+    # Cached: slicing a 10k-line document costs tens of µs and every stage asks for these.
+    @functools.cached_property
     def prefix(self) -> str:
         return self.text[: self.offset]
 
-    @property
+    @functools.cached_property
     def suffix(self) -> str:
         return self.text[self.offset :]
 
