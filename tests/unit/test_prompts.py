@@ -21,10 +21,12 @@ def test_repo_level_matches_qwen_format():
         "from lib.util import helper\nx = ",
         "\n",
     )
+    # Qwen's template puts a newline after each content: a file ending in "\n" is followed by
+    # a blank line (see test_repo_prompt_golden.py).
     assert prompt == (
         "<|repo_name|>myrepo\n"
         "<|file_sep|>lib/util.py\ndef helper():\n    return 1\n"
-        "<|file_sep|>a.py\nA = 1\n"
+        "<|file_sep|>a.py\nA = 1\n\n"
         "<|file_sep|>main.py\n"
         "<|fim_prefix|>from lib.util import helper\nx = <|fim_suffix|>\n<|fim_middle|>"
     )
@@ -37,8 +39,16 @@ def test_special_tokens_in_user_text_cannot_forge_structure():
 
 
 def test_stop_tokens_cover_qwen_specials():
-    for token in ("<|endoftext|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
-                  "<|repo_name|>", "<|file_sep|>", "<|im_start|>", "<|im_end|>"):
+    for token in (
+        "<|endoftext|>",
+        "<|fim_prefix|>",
+        "<|fim_suffix|>",
+        "<|fim_middle|>",
+        "<|repo_name|>",
+        "<|file_sep|>",
+        "<|im_start|>",
+        "<|im_end|>",
+    ):
         assert token in STOP_TOKENS
 
 

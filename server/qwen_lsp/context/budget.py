@@ -25,7 +25,7 @@ EVICTION_RATIO = 2.0
 # While typing, a new snippet joins only above this multiple of the fresh selection's floor.
 NEWCOMER_RATIO = 1.5
 # Tokens at which a snippet's priority is halved.
-SIZE_SCALE = 300
+SIZE_SCALE = 100
 # Per-item joining cost (a blank line between snippets) on top of the item's own tokens.
 JOIN_TOKENS = 1
 

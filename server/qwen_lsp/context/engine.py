@@ -73,6 +73,7 @@ NEAR_BEFORE_LINES = 40
 NEAR_AFTER_LINES = 12
 MAX_CANDIDATES = 48
 FREQUENT_NAMES = 60
+FREQUENT_MIN = 3
 # Files smaller than this are analysed on the request path when no analysis exists yet.
 SYNC_ANALYSIS_BYTES = 64 * 1024
 # An open document is re-analysed in the background this long after its last change.
@@ -166,6 +167,7 @@ class ContextEngine:
         self._realpaths: dict[str, str] = {}
         self._alias_cache: dict[tuple[Any, ...], dict[str, tuple[str, ...]]] = {}
         self._snapshots: dict[tuple[str, int], bytes] = {}
+        self._relevant: tuple[Hashable, frozenset[str]] = (None, frozenset())
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._scheduler: threading.Thread | None = None
@@ -507,6 +509,15 @@ class ContextEngine:
                 suffix_end,
             )
         analysis = self._analysis_for(request, path)
+        # Class skeletons list the members this file uses first.
+        self._relevant = (
+            (
+                (request.uri, analysis.version),
+                frozenset(n for n, _ in analysis.data.identifier_counts),
+            )
+            if analysis is not None
+            else (None, frozenset())
+        )
         candidates = self._candidates(request, path, analysis, cut, stats)
         local_cands = [c for c in candidates if c.path == path]
         session.fresh = session.sticky is None or session.sticky.offset != cut.start_offset
@@ -574,7 +585,7 @@ class ContextEngine:
         if tree is None or source is None:
             return None
         byte = self._cursor_byte(request)
-        scopes = enclosing_scopes(tree, source, byte, language_id=request.language_id)
+        scopes = scopes_at(tree, source, byte, request.language_id)
         functions = [s for s in scopes if s.kind in ("function", "method")]
         if not functions:
             return None
@@ -705,17 +716,18 @@ class ContextEngine:
                 NEAR_AFTER_LINES,
                 language_id=request.language_id,
             )
-            headers = [
-                s.header
-                for s in enclosing_scopes(tree, source, byte, language_id=request.language_id)
-            ]
+            headers = [s.header for s in scopes_at(tree, source, byte, request.language_id)]
         else:
             near = names_by_regex(
                 request.prefix[-20000:], request.suffix[:8000], NEAR_BEFORE_LINES, NEAR_AFTER_LINES
             )
         imported = [n for imp in analysis.data.imports for n in imp.names] if analysis else []
         frequent = (
-            [(n, c) for n, c in analysis.data.identifier_counts[:FREQUENT_NAMES] if c >= 3]
+            [
+                (n, c)
+                for n, c in analysis.data.identifier_counts[:FREQUENT_NAMES]
+                if c >= FREQUENT_MIN
+            ]
             if analysis
             else []
         )
@@ -833,9 +845,7 @@ class ContextEngine:
         if request.tree is None or request.source_bytes is None:
             return []
         byte = self._cursor_byte(request)
-        scopes = enclosing_scopes(
-            request.tree, request.source_bytes, byte, language_id=request.language_id
-        )
+        scopes = scopes_at(request.tree, request.source_bytes, byte, request.language_id)
         return [
             local.Piece(scope.start_line, scope.header, "scope")
             for scope in scopes
@@ -1038,14 +1048,22 @@ class ContextEngine:
         version_key: tuple[Any, ...],
         one_line: bool = False,
     ) -> str:
-        key = (version_key, symbol.start_byte, symbol.end_byte, one_line)
+        relevant_key, relevant = self._relevant
+        container = symbol.kind in CONTAINER_KINDS
+        key = (
+            version_key,
+            symbol.start_byte,
+            symbol.end_byte,
+            one_line,
+            relevant_key if container else None,
+        )
         text = self._render_cache.get(key)
         if text is None:
             lang = self._language_of(symbol.path, language_id)
             if one_line:
                 text = brief(symbol, source, symbols, lang)
             else:
-                text = render_symbol(symbol, source, symbols, lang).text
+                text = render_symbol(symbol, source, symbols, lang, relevant=relevant).text
             self._render_cache[key] = text
             if len(self._render_cache) > RENDER_CACHE_ITEMS:
                 self._render_cache.popitem(last=False)
@@ -1069,6 +1087,19 @@ class ContextEngine:
     def _language_of(self, path: str, fallback: str) -> str:
         entry = self.index.entry(path)
         return entry.language_id if entry is not None else fallback
+
+
+def scopes_at(tree: Any, source: bytes, byte: int, language_id: str) -> list[Any]:
+    """Enclosing scopes at the cursor. After trailing blanks (``return |``) the tree may put
+    the cursor in no node; the end of the line's last token is inside the same scopes."""
+    scopes = enclosing_scopes(tree, source, byte, language_id=language_id)
+    if scopes:
+        return scopes
+    line_start = source.rfind(b"\n", 0, byte) + 1
+    last_token_end = line_start + len(source[line_start:byte].rstrip())
+    if line_start < last_token_end < byte:
+        return enclosing_scopes(tree, source, last_token_end, language_id=language_id)
+    return scopes
 
 
 def identity(candidate: Candidate) -> Hashable:

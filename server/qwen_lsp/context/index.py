@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
 from collections import Counter
@@ -94,6 +95,8 @@ class FileData:
     imports: tuple[ImportInfo, ...] = ()
     identifier_counts: tuple[tuple[str, int], ...] = ()
     bound_names: frozenset[str] = frozenset()  # locals, parameters... (open documents only)
+    # Modules whose names this file re-exports wholesale (``from m import *``, ``export * from``)
+    star_modules: tuple[str, ...] = ()
 
     def to_wire(self) -> dict[str, object]:
         return {
@@ -120,6 +123,7 @@ class FileData:
             ],
             "identifier_counts": [list(pair) for pair in self.identifier_counts],
             "bound_names": sorted(self.bound_names),
+            "star_modules": list(self.star_modules),
         }
 
     @classmethod
@@ -144,6 +148,7 @@ class FileData:
             imports=imports_,
             identifier_counts=counts,
             bound_names=frozenset(str(n) for n in data.get("bound_names", ())),  # type: ignore[union-attr]
+            star_modules=tuple(str(m) for m in data.get("star_modules", ())),  # type: ignore[union-attr]
         )
 
 
@@ -218,7 +223,25 @@ def analyze_source(
         imports=found_imports,
         identifier_counts=counts,
         bound_names=bound,
+        star_modules=star_modules(source),
     )
+
+
+_STAR_IMPORT = re.compile(
+    rb"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import[ \t]+\*"
+    rb"|export[ \t]+\*[ \t]+from[ \t]+[\"']([^\"']+)[\"'])",
+    re.M,
+)
+
+
+def star_modules(source: bytes) -> tuple[str, ...]:
+    """Modules re-exported wholesale: a name imported from this module may live there."""
+    found = []
+    for match in _STAR_IMPORT.finditer(source):
+        module = (match.group(1) or match.group(2) or b"").decode("utf-8", "replace")
+        if module and module not in found:
+            found.append(module)
+    return tuple(found[:16])
 
 
 @cache
@@ -312,6 +335,7 @@ class FileEntry:
     size: int
     symbols: tuple[Symbol, ...]
     module: tuple[str, ...]
+    star_modules: tuple[str, ...] = ()
 
 
 @dataclass
@@ -359,7 +383,13 @@ class WorkspaceIndex:
             if old is not None:
                 self._remove_locked(old)
             entry = FileEntry(
-                data.path, data.language_id, data.mtime_ns, data.size, data.symbols, module
+                data.path,
+                data.language_id,
+                data.mtime_ns,
+                data.size,
+                data.symbols,
+                module,
+                data.star_modules,
             )
             self._files[data.path] = entry
             grouped: dict[str, list[Symbol]] = {}
@@ -449,8 +479,24 @@ class WorkspaceIndex:
         entry = self._files.get(symbol.path)
         return enclosing_container(symbol, entry.symbols) if entry else None
 
-    def resolve_import(self, current_path: str, module: str) -> list[str]:
-        """Indexed files an import string may refer to (module files and package members)."""
+    def resolve_import(self, current_path: str, module: str, follow_stars: int = 2) -> list[str]:
+        """Indexed files an import string may refer to (module files and package members),
+        plus the modules they re-export with ``*`` (up to ``follow_stars`` levels)."""
+        found = self._resolve(current_path, module)
+        frontier = list(found)
+        for _level in range(follow_stars):
+            nxt: list[str] = []
+            for path in frontier:
+                entry = self._files.get(path)
+                for star in entry.star_modules if entry is not None else ():
+                    for target in self._resolve(path, star):
+                        if target not in found:
+                            found.append(target)
+                            nxt.append(target)
+            frontier = nxt
+        return found
+
+    def _resolve(self, current_path: str, module: str) -> list[str]:
         depth, parts = import_parts(module)
         if not parts and depth == 0:
             return []
@@ -496,7 +542,10 @@ class WorkspaceIndex:
             with self._lock:
                 candidates = list(self._by_module_tail.get(wanted[-1], ()))
                 entries = [self._files[p] for p in candidates if p in self._files]
-            found = sorted(e.path for e in entries if e.module[-len(wanted) :] == wanted)
+            matching = [e for e in entries if e.module[-len(wanted) :] == wanted]
+            # ``import functools`` means the top-level module, not ``anyio/functools.py``.
+            exact = [e for e in matching if e.module == wanted]
+            found = sorted(e.path for e in (exact or matching))
             if not found:
                 found = self._files_in_dir(wanted)
             if found:

@@ -16,8 +16,10 @@ import os
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
+from ..syntax.languages import SPECS
 from .index import Symbol, WorkspaceIndex, family
 
 WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
@@ -95,6 +97,16 @@ BUILTINS: dict[str, frozenset[str]] = {
         """
     ),
 }
+
+
+# Languages with a grammar see only their own family's definitions; plain text, markdown or
+# config files (no grammar) may mention any of them.
+GRAMMAR_FAMILIES = frozenset(family(language_id) for language_id in SPECS)
+
+
+@lru_cache(maxsize=65536)
+def _dirname(path: str) -> str:
+    return os.path.dirname(path)
 
 
 def builtin_names(language_id: str) -> frozenset[str]:
@@ -184,9 +196,9 @@ def weighted_names(
 def file_weight(path: str, current: CurrentFile) -> tuple[float, str]:
     if path in current.imported_files:
         weight, reason = 3.0, "imported module"
-    elif os.path.dirname(path) in current.imported_dirs:
+    elif _dirname(path) in current.imported_dirs:
         weight, reason = 2.0, "imported package"
-    elif current.path and os.path.dirname(path) == os.path.dirname(current.path):
+    elif current.path and _dirname(path) == _dirname(current.path):
         weight, reason = 1.5, "same directory"
     else:
         weight, reason = 1.0, "workspace"
@@ -253,7 +265,8 @@ def _workspace_candidates(
     symbols = [
         s
         for s in index.lookup(name)
-        if s.path != current.path and _same_family(index, s.path, lang_family)
+        if s.path != current.path
+        and (lang_family not in GRAMMAR_FAMILIES or _same_family(index, s.path, lang_family))
     ]
     if not symbols:
         return []

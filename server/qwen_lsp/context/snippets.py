@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from ..syntax.languages import line_comment_for
 from .index import CONTAINER_KINDS, Symbol, enclosing_container
 
-FULL_FUNCTION_LINES = 12
-FULL_CONTAINER_LINES = 15
+FULL_FUNCTION_LINES = 6
+FULL_CONTAINER_LINES = 8
 FULL_OTHER_LINES = 8
-MAX_SKELETON_MEMBERS = 24
+MAX_SKELETON_MEMBERS = 12
 MAX_SKELETON_CHARS = 1600
 MAX_MEMBER_CHARS = 160
 MAX_SUMMARY_ENTRIES = 30
@@ -74,14 +74,16 @@ def render_symbol(
     file_symbols: Sequence[Symbol],
     language_id: str,
     expanded: Mapping[tuple[str, int], str] | None = None,
+    relevant: frozenset[str] = frozenset(),
 ) -> Rendered:
     """The text for one definition, choosing whole text, signature or skeleton by kind and
-    size. A method gets its container's header line(s) above it."""
+    size. A method gets its container's header line(s) above it. A skeleton lists the
+    ``relevant`` members (names the current file uses) first when it must leave some out."""
     n_lines = symbol.end_line - symbol.start_line + 1
     if symbol.kind in CONTAINER_KINDS:
         if n_lines <= FULL_CONTAINER_LINES and not expanded:
             return Rendered(symbol, lines_of(source, symbol.start_byte, symbol.end_byte), "full")
-        text = skeleton(symbol, source, file_symbols, language_id, expanded or {})
+        text = skeleton(symbol, source, file_symbols, language_id, expanded or {}, relevant)
         return Rendered(symbol, text, "skeleton")
     body = _callable_or_other(symbol, source, language_id)
     container = enclosing_container(symbol, file_symbols)
@@ -189,6 +191,7 @@ def skeleton(
     file_symbols: Sequence[Symbol],
     language_id: str,
     expanded: Mapping[tuple[str, int], str],
+    relevant: frozenset[str] = frozenset(),
 ) -> str:
     """Header, docstring line, and one line per direct member; members in ``expanded`` are
     shown with the given text instead (a selected method inside a selected class)."""
@@ -200,7 +203,7 @@ def skeleton(
         doc = _python_docstring(source, container.sig_end_byte, member_indent)
         if doc:
             parts.append(doc)
-    members = _direct_members(container, file_symbols)
+    members = _direct_members(container, file_symbols, relevant)
     size = sum(len(p) for p in parts)
     shown = 0
     for member in members[:MAX_SKELETON_MEMBERS]:
@@ -221,9 +224,12 @@ def skeleton(
     return "\n".join(parts)
 
 
-def _direct_members(container: Symbol, file_symbols: Sequence[Symbol]) -> list[Symbol]:
-    """Members directly inside ``container``: fields and constructors first, then public
-    members, then private ones (when the skeleton is capped, the private ones go)."""
+def _direct_members(
+    container: Symbol, file_symbols: Sequence[Symbol], relevant: frozenset[str] = frozenset()
+) -> list[Symbol]:
+    """Members directly inside ``container`` in source order; when there are too many, the
+    ones kept are those named in ``relevant``, then fields and constructors, then public
+    members, then private ones."""
     inside = [
         s
         for s in file_symbols
@@ -233,7 +239,8 @@ def _direct_members(container: Symbol, file_symbols: Sequence[Symbol]) -> list[S
     ]
     direct = [s for s in inside if enclosing_container(s, [*inside, container]) == container]
     direct.sort(key=lambda s: s.start_byte)
-    kept = sorted(direct, key=_member_rank)[:MAX_SKELETON_MEMBERS]
+    kept = sorted(direct, key=lambda s: (s.name not in relevant, _member_rank(s)))
+    kept = kept[:MAX_SKELETON_MEMBERS]
     order = {s.key: i for i, s in enumerate(direct)}
     return sorted(kept, key=lambda s: order[s.key]) + [s for s in direct if s not in kept]
 

@@ -4,8 +4,10 @@ File level (Qwen2.5-Coder)::
 
     <|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>
 
-Repo level: a repository header, one ``<|file_sep|>path`` section per context file, and the current
-file last with its FIM block::
+Repo level (the template of Qwen2.5-Coder's "repository level code infilling" example): a
+repository header, one ``<|file_sep|>path`` section per context file, each content followed by a
+newline (so a file ending in a newline is followed by a blank line, as in Qwen's example), and the
+current file last with its FIM block::
 
     <|repo_name|>{name}
     <|file_sep|>{path_1}
@@ -82,10 +84,7 @@ def repo_level_prompt(
 ) -> str:
     parts = [f"{REPO_NAME}{sanitize(repo_name)}\n"]
     for item in context_files:
-        content = sanitize(item.content)
-        if not content.endswith("\n"):
-            content += "\n"
-        parts.append(f"{FILE_SEP}{sanitize(item.path)}\n{content}")
+        parts.append(f"{FILE_SEP}{sanitize(item.path)}\n{sanitize(item.content)}\n")
     parts.append(f"{FILE_SEP}{sanitize(current_path)}\n")
     parts.append(file_level_prompt(prefix, suffix))
     return "".join(parts)
