@@ -14,13 +14,14 @@ import importlib.util
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from tests.bench.report import summary_ms, table, write_section
-from tests.integration.keystrokes import measure_prefix_cache
-from tests.integration.llama_server import MODEL_ALIAS, LlamaServer, start_llama_server, write_model
-from tests.integration.tiny_qwen_gguf import TinyConfig
+
+if TYPE_CHECKING:
+    from tests.integration.llama_server import LlamaServer
 
 KEYSTROKES = 12
 CANCEL_TOKENS = 2000
@@ -29,6 +30,8 @@ CANCEL_TOKENS = 2000
 def cancel_figures(server: LlamaServer) -> tuple[float, float]:
     """(seconds a 2000-token stream runs when left alone, seconds to the next answer when the
     client drops it after 0.3 s) — what closing the stream saves the server."""
+    from tests.integration.llama_server import MODEL_ALIAS
+
     body = {"model": MODEL_ALIAS, "prompt": "x = ", "max_tokens": CANCEL_TOKENS, "stream": True}
     started = time.perf_counter()
     with httpx.stream("POST", f"{server.base_url}/completions", json=body, timeout=120) as r:
@@ -55,6 +58,8 @@ def report(
         ["changed start (first line edited)", changed["n"], changed["p50"], changed["p95"]],
     ]
     prompt = max((reused + evaluated for reused, evaluated in hits), default=0)
+    low, high = min((r for r, _ in cached), default=0), max((r for r, _ in cached), default=0)
+    reused, evaluated = f"{low}-{high}", max((e for _, e in cached), default=0)
     full_s, free_s = cancel
     return f"""
 llama-cpp-python {_version()} server (`python -m llama_cpp.server`, one thread, `--logits_all
@@ -65,10 +70,9 @@ written by `tests/integration/tiny_qwen_gguf.py`. Each keystroke: `didChange` + 
 
 {table(["keystroke", "n", "p50 ms", "p95 ms"], rows)}
 
-The server's own log confirms the reuse: on the shared-start keystrokes it took
-{min((r for r, _ in cached), default=0)}-{max((r for r, _ in cached), default=0)} prompt tokens
-from its KV cache and evaluated {max((e for _, e in cached), default=0)} or fewer; a changed start
-re-evaluates the whole prompt. Keep stable context first in prompts.
+The server's own log confirms the reuse: on the shared-start keystrokes it took {reused} prompt
+tokens from its KV cache and evaluated {evaluated} or fewer; a changed start re-evaluates the
+whole prompt. Keep stable context first in prompts.
 
 Cancellation: a {CANCEL_TOKENS}-token stream left alone occupies the server for {full_s:.1f} s;
 dropped by the client after 0.3 s, the next request is answered {free_s * 1000:.0f} ms later.
@@ -82,9 +86,14 @@ def _version() -> str:
 
 
 def main() -> None:
-    if importlib.util.find_spec("llama_cpp") is None:
-        print("skipped: llama-cpp-python is not installed (run .ci/llamacpp-setup.sh)")
+    if not all(importlib.util.find_spec(name) for name in ("llama_cpp", "gguf")):
+        print("skipped: llama-cpp-python or gguf is not installed (run .ci/llamacpp-setup.sh)")
         return
+    # Imported here: without the setup above, gguf is missing and the runner imports every bench.
+    from tests.integration.keystrokes import measure_prefix_cache
+    from tests.integration.llama_server import start_llama_server, write_model
+    from tests.integration.tiny_qwen_gguf import TinyConfig
+
     with tempfile.TemporaryDirectory(prefix="qwen-llamacpp-") as tmp:
         model = write_model(Path(tmp), TinyConfig(steer_token="0"))
         server = start_llama_server(model, Path(tmp) / "server.log")

@@ -30,11 +30,13 @@ from qwen_lsp.prompts.fim import STOP_TOKENS, file_level_prompt
 from qwen_lsp.settings import EndpointSettings
 from tests.support.lsp_session import Session, server_env, start_session
 
-from .keystrokes import measure_prefix_cache, no_errors_shown, options
-from .llama_server import MODEL_ALIAS, LlamaServer, start_llama_server, write_model
-from .tiny_qwen_gguf import FIM_TOKENS, TinyConfig
+SETUP = "not installed: run .ci/llamacpp-setup.sh"
+pytest.importorskip("llama_cpp", reason=f"llama-cpp-python is {SETUP}")
+pytest.importorskip("gguf", reason=f"gguf is {SETUP}")
 
-pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed: .ci/llamacpp-setup.sh")
+from .keystrokes import measure_prefix_cache, no_errors_shown, options  # noqa: E402
+from .llama_server import MODEL_ALIAS, LlamaServer, start_llama_server, write_model  # noqa: E402
+from .tiny_qwen_gguf import FIM_TOKENS, TinyConfig  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
