@@ -12,8 +12,15 @@ from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.lsp_session import client_capabilities, start_session
 
 QWEN_STOPS = {
-    "<|endoftext|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|fim_pad|>",
-    "<|repo_name|>", "<|file_sep|>", "<|im_start|>", "<|im_end|>",
+    "<|endoftext|>",
+    "<|fim_prefix|>",
+    "<|fim_suffix|>",
+    "<|fim_middle|>",
+    "<|fim_pad|>",
+    "<|repo_name|>",
+    "<|file_sep|>",
+    "<|im_start|>",
+    "<|im_end|>",
 }
 
 SOURCE = "def add(a, b):\n    return \n\nprint(add(1, 2))\n"
@@ -89,7 +96,8 @@ async def test_utf8_position_encoding_is_negotiated(fake: FakeOpenAI):
         uri = session.open("u8.py", source)
         column = len(source.split("\n")[0].encode("utf-8"))
         await session.ghost_text(uri, 0, column)
-        assert fake.requests[-1].json["prompt"].startswith("<|fim_prefix|>s = 'é😀'; y = <|fim_suffix|>")
+        prompt = fake.requests[-1].json["prompt"]
+        assert prompt.startswith("<|fim_prefix|>s = 'é😀'; y = <|fim_suffix|>")
 
 
 async def test_incremental_changes_are_applied(fake: FakeOpenAI):
@@ -246,8 +254,12 @@ async def test_did_change_configuration_applies_and_reports_bad_values(fake: Fak
         uri = session.open("calc.py", SOURCE)
         session.client.workspace_did_change_configuration(
             types.DidChangeConfigurationParams(
-                settings={"qwen-lsp": {"endpoint": {"model": "other-model"},
-                                       "completion": {"maxTokens": "many"}}}
+                settings={
+                    "qwen-lsp": {
+                        "endpoint": {"model": "other-model"},
+                        "completion": {"maxTokens": "many"},
+                    }
+                }
             )
         )
         await session.wait_until(lambda: bool(session.messages()))

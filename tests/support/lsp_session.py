@@ -20,8 +20,16 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 from pytest_lsp.client import make_test_lsp_client
 
-SECRET_ENV = ("QWEN_LSP_API_KEY", "OPENAI_API_KEY", "DASHSCOPE_API_KEY", "OPENAI_BASE_URL",
-              "QWEN_LSP_BASE_URL", "QWEN_LSP_MODEL", "QWEN_LSP_CONFIG", "QWEN_LSP_TRANSPORT")
+SECRET_ENV = (
+    "QWEN_LSP_API_KEY",
+    "OPENAI_API_KEY",
+    "DASHSCOPE_API_KEY",
+    "OPENAI_BASE_URL",
+    "QWEN_LSP_BASE_URL",
+    "QWEN_LSP_MODEL",
+    "QWEN_LSP_CONFIG",
+    "QWEN_LSP_TRANSPORT",
+)
 
 
 def server_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -33,11 +41,16 @@ def server_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str
     return env
 
 
-def client_capabilities(inline: bool = True, configuration: bool = False,
-                        encodings: list[str] | None = None) -> types.ClientCapabilities:
-    general = types.GeneralClientCapabilities(
-        position_encodings=[types.PositionEncodingKind(e) for e in encodings]
-    ) if encodings else None
+def client_capabilities(
+    inline: bool = True, configuration: bool = False, encodings: list[str] | None = None
+) -> types.ClientCapabilities:
+    general = (
+        types.GeneralClientCapabilities(
+            position_encodings=[types.PositionEncodingKind(e) for e in encodings]
+        )
+        if encodings
+        else None
+    )
     return types.ClientCapabilities(
         general=general,
         text_document=types.TextDocumentClientCapabilities(
@@ -46,17 +59,23 @@ def client_capabilities(inline: bool = True, configuration: bool = False,
             synchronization=types.TextDocumentSyncClientCapabilities(),
             code_action=types.CodeActionClientCapabilities(
                 code_action_literal_support=types.ClientCodeActionLiteralOptions(
-                    code_action_kind=types.ClientCodeActionKindOptions(value_set=[
-                        types.CodeActionKind.QuickFix, types.CodeActionKind.Refactor,
-                        types.CodeActionKind.RefactorRewrite, types.CodeActionKind.Source,
-                    ])
+                    code_action_kind=types.ClientCodeActionKindOptions(
+                        value_set=[
+                            types.CodeActionKind.QuickFix,
+                            types.CodeActionKind.Refactor,
+                            types.CodeActionKind.RefactorRewrite,
+                            types.CodeActionKind.Source,
+                        ]
+                    )
                 ),
                 resolve_support=types.ClientCodeActionResolveOptions(properties=["edit"]),
                 data_support=True,
             ),
         ),
-        window=types.WindowClientCapabilities(work_done_progress=True,
-                                              show_document=types.ShowDocumentClientCapabilities(support=True)),
+        window=types.WindowClientCapabilities(
+            work_done_progress=True,
+            show_document=types.ShowDocumentClientCapabilities(support=True),
+        ),
         workspace=types.WorkspaceClientCapabilities(
             configuration=configuration,
             apply_edit=True,
@@ -98,15 +117,22 @@ class Session:
         self.client.text_document_did_change(
             types.DidChangeTextDocumentParams(
                 types.VersionedTextDocumentIdentifier(self.versions[uri], uri),
-                [types.TextDocumentContentChangePartial(
-                    range=types.Range(types.Position(*start), types.Position(*end)), text=text)],
+                [
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(types.Position(*start), types.Position(*end)), text=text
+                    )
+                ],
             )
         )
 
-    async def inline(self, uri: str, line: int, character: int, invoked: bool = True,
-                     timeout: float = 10) -> types.InlineCompletionList | None:
-        kind = (types.InlineCompletionTriggerKind.Invoked if invoked
-                else types.InlineCompletionTriggerKind.Automatic)
+    async def inline(
+        self, uri: str, line: int, character: int, invoked: bool = True, timeout: float = 10
+    ) -> types.InlineCompletionList | None:
+        kind = (
+            types.InlineCompletionTriggerKind.Invoked
+            if invoked
+            else types.InlineCompletionTriggerKind.Automatic
+        )
         result = await asyncio.wait_for(
             self.client.text_document_inline_completion_async(
                 types.InlineCompletionParams(
@@ -151,6 +177,15 @@ class Session:
             await asyncio.sleep(0.02)
 
 
+def as_dict(params: Any) -> dict[str, Any]:
+    """pygls hands custom notifications' params over as dicts, namedtuples or plain objects."""
+    if isinstance(params, dict):
+        return params
+    if hasattr(params, "_asdict"):
+        return dict(params._asdict())
+    return dict(vars(params))
+
+
 async def stop_client(client: LanguageClient) -> None:
     """Stop the client; kill the server process if it does not exit in time."""
     try:
@@ -192,7 +227,7 @@ async def start_session(
 
         @client.feature("qwen/status")
         def on_status(params: Any) -> None:
-            statuses.append(params if isinstance(params, dict) else vars(params))
+            statuses.append(as_dict(params))
 
         @client.feature(types.WORKSPACE_APPLY_EDIT)
         def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
@@ -203,8 +238,8 @@ async def start_session(
         try:
             init_result = await client.initialize_session(
                 types.InitializeParams(
-                    capabilities=capabilities or client_capabilities(
-                        configuration=configuration is not None),
+                    capabilities=capabilities
+                    or client_capabilities(configuration=configuration is not None),
                     root_uri=workspace.as_uri(),
                     workspace_folders=[types.WorkspaceFolder(workspace.as_uri(), "ws")],
                     initialization_options=options,

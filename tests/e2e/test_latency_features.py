@@ -1,0 +1,95 @@
+"""End to end: typed-through cache, in-flight reuse, speculation, status notifications."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from lsprotocol import types
+
+from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.support.lsp_session import start_session
+
+SOURCE = "def area(width, height):\n    return \n"
+
+
+@pytest.fixture
+async def fake():
+    async with FakeOpenAI() as server:
+        yield server
+
+
+def generations(fake: FakeOpenAI) -> int:
+    return sum(1 for r in fake.requests if r.generation)
+
+
+async def test_typing_through_a_suggestion_makes_no_model_calls(fake: FakeOpenAI):
+    fake.script(Reply(text="width * height"))
+    async with start_session(fake.base_url) as session:
+        uri = session.open("geo.py", SOURCE)
+        assert await session.ghost_text(uri, 1, 11, invoked=False) == "width * height"
+        calls = generations(fake)
+        typed = ""
+        for ch in "width * ":
+            session.change(uri, (1, 11 + len(typed)), (1, 11 + len(typed)), ch)
+            typed += ch
+            ghost = await session.ghost_text(uri, 1, 11 + len(typed), invoked=False)
+            assert ghost == "width * height"[len(typed) :]
+        assert generations(fake) == calls
+
+
+async def test_a_request_adopts_the_generation_already_answering(fake: FakeOpenAI):
+    # Slow stream: the first keystroke's generation is still answering when the next key comes.
+    fake.script(
+        Reply(text="width * height", chunks=["w", "idth * ", "height"], delay_per_chunk=0.3)
+    )
+    async with start_session(fake.base_url) as session:
+        uri = session.open("geo.py", SOURCE)
+        first = asyncio.ensure_future(session.inline(uri, 1, 11, invoked=False))
+        (request,) = await fake.wait_for_requests(1)
+        await asyncio.sleep(0.4)  # first chunk sent
+        session.change(uri, (1, 11), (1, 11), "w")
+        second = await session.ghost_text(uri, 1, 12, invoked=False)
+        await first
+        assert second == "idth * height"
+        assert generations(fake) == 1  # adopted, not restarted
+        assert request.outcome == "completed"
+
+
+async def test_speculative_request_makes_the_next_suggestion_instant(fake: FakeOpenAI):
+    fake.script(Reply(text="width * height"), Reply(text="  # square units"))
+    options = {"completion": {"speculative": True}}
+    async with start_session(fake.base_url, options) as session:
+        uri = session.open("geo.py", SOURCE)
+        assert await session.ghost_text(uri, 1, 11) == "width * height"
+        await fake.wait_for_requests(2)  # the speculative one, unasked
+        spec = [r for r in fake.requests if r.generation][1]
+        assert "return width * height<|fim_suffix|>" in spec.json["prompt"]
+        await fake.wait_for_outcome(spec, "completed")
+        # The user accepts: the client inserts the text and asks again.
+        session.change(uri, (1, 11), (1, 11), "width * height")
+        assert await session.ghost_text(uri, 1, 25, invoked=False) == "  # square units"
+        assert generations(fake) == 2
+
+
+async def test_status_notifications_and_copilot_style_notifications(fake: FakeOpenAI):
+    fake.script(Reply(text="width * height", delay_before_headers=0.2))
+    options = {"statusNotifications": True}
+    async with start_session(fake.base_url, options) as session:
+        uri = session.open("geo.py", SOURCE)
+        result = await session.inline(uri, 1, 11)
+        assert result is not None and result.items
+        states = [s.get("state") for s in session.statuses]
+        assert "busy" in states and states[-1] == "idle"
+        item = result.items[0]
+        # Clients may send these; the server must take them without error.
+        payload = {"item": {"insertText": item.insert_text}}
+        session.client.protocol.notify("textDocument/didShowCompletion", payload)
+        session.client.protocol.notify(
+            "textDocument/didPartiallyAcceptCompletion", {**payload, "acceptedLength": 5}
+        )
+        await session.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(item.command.command, item.command.arguments)
+        )
+        await asyncio.sleep(0.2)
+        assert not session.messages()
