@@ -83,8 +83,11 @@ def run_doctor(
 
 def mask_url(url: str) -> str:
     """Hide a password in ``scheme://user:password@host`` (proxies often carry one)."""
-    parts = urlsplit(url)
-    if not parts.password:
+    try:
+        parts = urlsplit(url)
+        if not parts.password:
+            return url
+    except ValueError:
         return url
     netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
@@ -97,7 +100,8 @@ def settings_sources(environ: Mapping[str, str]) -> list[str]:
     return [f"config file: {', '.join(files)}", f"environment: {', '.join(names) or '(none)'}"]
 
 
-def _check_settings(report: Report, settings: Settings, problems: Sequence[str]) -> None:
+def _check_settings(report: Report, settings: Settings, problems: Sequence[str]) -> bool:
+    """Print the settings and their problems; False when the endpoint cannot be tried at all."""
     shown: dict[str, Any] = redacted(settings)
     for key in ("base_url", "proxy"):
         shown["endpoint"][key] = mask_url(shown["endpoint"][key])
@@ -105,8 +109,12 @@ def _check_settings(report: Report, settings: Settings, problems: Sequence[str])
     print(json.dumps(shown, indent=2), file=report.out)
     for source in settings_sources(os.environ):
         report.detail(source)
-    for problem in [*problems, *check_consistency(settings)]:
-        report.fail(f"settings: {problem}", "fix or remove that value; it is being ignored")
+    for problem in problems:
+        report.fail(f"settings: {problem}", "fix or remove that value; the default is used")
+    unusable = check_consistency(settings)
+    for problem in unusable:
+        report.fail(f"settings: {problem}", "fix it before the endpoint can be checked")
+    return not unusable
 
 
 def _report_detection(report: Report, detection: Detection, endpoint: EndpointSettings) -> None:
@@ -250,12 +258,12 @@ def _specific_hint(error: ModelError, detection: Detection, endpoint: EndpointSe
 
 async def _doctor(settings: Settings, problems: Sequence[str], out: TextIO) -> int:
     report = Report(out)
-    _check_settings(report, settings, problems)
-    detection = await detect_endpoint(settings.endpoint)
-    _report_detection(report, detection, settings.endpoint)
-    if detection.reachable is not False:
-        _check_model_listed(report, detection, settings.endpoint.model)
-        await _check_fim(report, settings, detection)
+    if _check_settings(report, settings, problems):
+        detection = await detect_endpoint(settings.endpoint)
+        _report_detection(report, detection, settings.endpoint)
+        if detection.reachable is not False:
+            _check_model_listed(report, detection, settings.endpoint.model)
+            await _check_fim(report, settings, detection)
     if report.failures:
         report.line("✗", f"{report.failures} problem(s) found")
         return 1

@@ -79,7 +79,8 @@ class Detection:
 
     def describe(self) -> str:
         how = {"settings": "set in settings", "url": "guessed from the URL", "probe": "probed"}
-        return f"{self.label}, transport {self.transport!r} ({how[self.source]})"
+        silent = ", not answering" if self.reachable is False else ""
+        return f"{self.label}, transport {self.transport!r} ({how[self.source]}{silent})"
 
 
 @dataclass
@@ -113,14 +114,21 @@ def root_url(base_url: str) -> str:
     return re.sub(r"/v1$", "", base_url.rstrip("/"))
 
 
+def _host_port_path(url: str) -> tuple[str, int | None, str]:
+    try:
+        parsed = urlparse(url)
+        return (parsed.hostname or "").lower(), parsed.port, parsed.path
+    except ValueError:  # malformed (e.g. a bad port): the request itself will say so
+        return "", None, ""
+
+
 def kind_from_url(url: str) -> ServerKind:
-    parsed = urlparse(url)
-    host = (parsed.hostname or "").lower()
-    if "dashscope" in host or "compatible-mode" in parsed.path:
+    host, port, path = _host_port_path(url)
+    if "dashscope" in host or "compatible-mode" in path:
         return "dashscope"
-    if parsed.port == 11434 or "ollama" in host:
+    if port == 11434 or "ollama" in host:
         return "ollama"
-    if parsed.port == 1234:
+    if port == 1234:
         return "lmstudio"
     if host == "api.openai.com":
         return "openai"
@@ -183,7 +191,7 @@ async def _get_json(http: httpx.AsyncClient, url: str) -> tuple[int | None, Any,
     """(status, JSON or None, connection error text) of one GET."""
     try:
         response = await http.get(url, timeout=PROBE_TIMEOUT_S)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         return None, None, f"{type(exc).__name__}: {exc}".rstrip(": ")
     try:
         payload = response.json() if response.status_code == 200 else None
@@ -222,7 +230,7 @@ def probe_notes(result: ProbeResult, endpoint: EndpointSettings) -> list[str]:
         notes.append(f"GET /models was refused (HTTP {result.models_status}): check the API key")
     elif result.models_status is not None and result.models_status != 200:
         notes.append(f"GET /models answered HTTP {result.models_status}")
-    if urlparse(endpoint.base_url).hostname == "dashscope-intl.aliyuncs.com":
+    if _host_port_path(endpoint.base_url)[0] == "dashscope-intl.aliyuncs.com":
         notes.append(
             "Model Studio documents its Completions (FIM) API for the China (Beijing) region; "
             'if FIM fails here, set endpoint.transport = "chat"'

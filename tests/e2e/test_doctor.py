@@ -134,3 +134,11 @@ def test_bad_settings_are_failures_with_the_value_named():
         code, out = doctor(fake.base_url, "qwen2.5-coder-1.5b", {"QWEN_LSP_MAX_TOKENS": "lots"})
     assert code == 1
     assert "✗ settings: environment: completion.max_tokens: expected a number, got 'lots'" in out
+
+
+def test_unusable_base_url_stops_before_the_probe():
+    code, out = doctor("localhost:8080/v1", "qwen2.5-coder")
+    assert code == 1
+    assert "endpoint.base_url must start with http:// or https://" in out
+    assert "fix it before the endpoint can be checked" in out
+    assert "endpoint:" not in out

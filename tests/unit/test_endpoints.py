@@ -35,6 +35,8 @@ def endpoint(base_url: str, model: str = "qwen2.5-coder", transport: str = "auto
         ("http://localhost:1234/v1", "lmstudio"),
         ("https://api.openai.com/v1", "openai"),
         ("http://127.0.0.1:8080/v1", "unknown"),
+        ("http://[::1", "unknown"),  # malformed URLs never raise here
+        ("http://h:abc/v1", "unknown"),
     ],
 )
 def test_kind_from_url(url: str, kind: str) -> None:
@@ -182,6 +184,13 @@ async def test_unreachable_server_falls_back_to_the_url_guess() -> None:
     assert detection.reachable is False
     assert detection.source == "url"
     assert "nothing answered" in detection.notes[0]
+
+
+async def test_malformed_url_is_unreachable_not_an_exception() -> None:
+    detection = await detect_endpoint(endpoint("http://h:abc/v1"))
+    assert detection.reachable is False
+    assert "Invalid port" in detection.notes[0]
+    assert "not answering" in detection.describe()
 
 
 async def test_refused_key_is_noted() -> None:
