@@ -22,18 +22,34 @@ def indent_width(line: str, tab_size: int = 4) -> int:
     return width
 
 
+# Hard cap on what is read from one answer, whatever max_tokens said: a misbehaving endpoint
+# that streams megabytes must not hold memory or the event loop (ghost text is never this long).
+MAX_CHARS = 32_768
+
+
 class StreamStop:
     def __init__(self, multiline: bool, base_indent: int, chat: bool = False):
         self.chat = chat
         self.multiline = multiline
         self.base_indent = base_indent
         self.text = ""
+        self.newlines = 0
 
     def feed(self, delta: str) -> bool:
-        """Add a delta; True when generation can stop."""
+        """Add a delta; True when generation can stop.
+
+        Linear in the answer's length: the text is rescanned only when a delta adds a line
+        break (a single-line answer of megabytes in small deltas used to take seconds).
+        """
         self.text += delta
+        if len(self.text) >= MAX_CHARS:
+            return True
+        added = delta.count("\n")
+        if not added:
+            return False
+        self.newlines += added
         if self.chat:
-            return self.text.count("\n") >= MAX_LINES * 2
+            return self.newlines >= MAX_LINES * 2
         if not self.multiline:
             head, sep, _ = self.text.partition("\n")
             return bool(sep) and bool(head.strip())

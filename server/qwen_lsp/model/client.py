@@ -276,8 +276,9 @@ class ModelClient:
             self.backoff.success()
         except ModelError as error:
             error.detail = redact(error.detail, self._secrets())
-            if error.kind != "protocol" or error.status:
-                self.backoff.failure(error)
+            # Every failure counts, malformed streams too: an endpoint that always answers
+            # garbage must not be hit on every keystroke (retry storm).
+            self.backoff.failure(error)
             raise
         except (httpx.HTTPError, OSError) as exc:
             error = classify_exception(exc)
