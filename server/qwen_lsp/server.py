@@ -17,6 +17,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
+from tree_sitter import Parser
 
 from . import __version__
 from .actions.handlers import register_actions
@@ -45,6 +46,9 @@ ACCEPT_COMMAND = "qwen-lsp.acceptCompletion"
 STATUS_NOTIFICATION = "qwen/status"
 DID_SHOW_COMPLETION = "textDocument/didShowCompletion"
 DID_PARTIALLY_ACCEPT = "textDocument/didPartiallyAcceptCompletion"
+# Diagnostics for tests and benchmarks (robustness fuzzing, soak): read-only, no side effects.
+DEBUG_DOCUMENT_STATE_COMMAND = "qwen-lsp.debugDocumentState"
+DEBUG_STATS_COMMAND = "qwen-lsp.debugStats"
 CONFIG_SECTION = "qwen-lsp"
 WORD_AT_END = re.compile(r"[\w$]+$")
 # Shown completions remembered for accept/telemetry commands; bounded.
@@ -421,8 +425,42 @@ def build_server(
         ls.context_engine.shutdown()  # stops the index worker process
         await ls.model.aclose()
 
+    # Debug commands: what the server holds for a document (to compare with the client's
+    # text after fuzzed edits) and leak counters (engine stats, asyncio tasks) for soak runs.
+    @server.command(DEBUG_DOCUMENT_STATE_COMMAND)
+    def debug_document_state(ls: QwenLanguageServer, uri: str) -> dict[str, Any]:
+        return document_state(ls.document_or_error(str(uri)))
+
+    @server.command(DEBUG_STATS_COMMAND)
+    def debug_stats(ls: QwenLanguageServer) -> dict[str, Any]:
+        return {
+            "engine": dataclasses.asdict(ls.engine.stats),
+            "generations": len(ls.engine._generations),
+            "active_streams": ls.model.active_streams,
+            "asyncio_tasks": len(asyncio.all_tasks()),
+            "background_tasks": len(ls.tasks),
+            "documents": len(ls.documents),
+            "shown": len(ls.shown),
+        }
+
     register_actions(server)  # AI code actions (actions/handlers.py)
     return server
+
+
+def document_state(doc: Document) -> dict[str, Any]:
+    """Text and version the server holds, and whether the incrementally edited syntax tree
+    equals a from-scratch parse of that text (None when the document is not parsed)."""
+    matches: bool | None = None
+    itree = doc.incremental_tree
+    if itree is not None:
+        scratch = Parser(itree.language).parse(doc.source)
+        matches = str(doc.tree.root_node) == str(scratch.root_node) if doc.tree else False
+    return {
+        "text": doc.text,
+        "version": doc.version,
+        "tree_sexp_matches_scratch": matches,
+        "parse_skipped_reason": doc.parse_skipped_reason,
+    }
 
 
 async def watch_workspace_files(ls: QwenLanguageServer) -> None:
