@@ -28,6 +28,7 @@ that calls into them. Nothing is downloaded or vendored.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import gc
 import keyword
 import os
@@ -66,6 +67,7 @@ TYPING_LINES = 4 if QUICK else 24
 REFRESH_EVERY = 6
 BIG_LINES = 10_000
 MAX_NAME_FILES = 5
+SENSITIVITY_BUDGETS = (2048, 4096, 6144)
 # Real packages with plenty of cross-module calls: where recall points are drawn.
 RECALL_PACKAGES = (
     "asyncio",
@@ -558,12 +560,46 @@ def bm25_prompt(
     return repo_level_prompt("bench", context, rel, window.prefix, window.suffix)
 
 
+def ours_recall(
+    points: list[Point],
+    engine: ContextEngine,
+    store: DocumentStore,
+    counter: TokenCounter,
+    root: Path,
+    budget: int,
+) -> tuple[float, float]:
+    """(resolved, name-match) recall of the engine alone with another prompt budget."""
+    default = engine.settings
+    engine.settings = dataclasses.replace(
+        default, context=dataclasses.replace(default.context, max_prompt_tokens=budget)
+    )
+    planner = planner_for(engine, counter, root)
+    hits, totals = [0, 0], [0, 0]
+    try:
+        for point in points:
+            doc = store.open(point.path.as_uri(), point.text, 1, "python")
+            engine.did_open(doc)
+            prompt = planner.plan(request_for(doc, point.offset), multiline=True).prompt
+            for i, targets in enumerate((point.targets, point.loose)):
+                hits[i] += recalled(prompt, targets)
+                totals[i] += len(targets)
+            engine.did_close(doc.uri)
+            store.close(doc.uri)
+    finally:
+        engine.settings = default
+    return hits[0] / max(1, totals[0]), hits[1] / max(1, totals[1])
+
+
 def run_recall(
     ws: Workspace, engine: ContextEngine, store: DocumentStore, counter: TokenCounter
 ) -> dict[str, object]:
     rng = random.Random(SEED)
     sources = SourceCache()
     points = choose_points(ws, engine, rng, sources)
+    recall_by_budget = {
+        budget: ours_recall(points, engine, store, counter, ws.root, budget)
+        for budget in SENSITIVITY_BUDGETS
+    }
     bm25 = BM25Index()
     for path in engine.index.paths():
         bm25.add_file(path, sources.get(path).decode("utf-8", "replace"))
@@ -604,6 +640,7 @@ def run_recall(
         store.close(uri)
     return {
         "points": len(points),
+        "by_budget": recall_by_budget,
         "targets": totals,
         "recall": {key: value / max(1, totals[key[1]]) for key, value in hits.items()},
         "build_ms": build_ms,
@@ -827,6 +864,13 @@ def report(
                 )
             ],
         ),
+        "",
+        "Recall of the engine with other prompt budgets (`context.max_prompt_tokens`): "
+        + ", ".join(
+            f"{budget}: {pair[0]:.1%} resolved / {pair[1]:.1%} name match"
+            for budget, pair in recall["by_budget"].items()  # type: ignore[union-attr]
+        )
+        + ".",
         "",
         "**Context build time** (window + header + retrieval + rendering + budget):",
         "",

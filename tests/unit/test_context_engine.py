@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import time
 from pathlib import Path
 
 import pytest
@@ -353,3 +354,69 @@ def test_gate_declines_inside_a_word_by_syntax(tmp_path: Path) -> None:
     doc = store.open((tmp_path / "w.js").as_uri(), "const $value = 1;\n", 1, "javascript")
     req = request(doc, "const $va")
     assert not engine.refine_gate(req, Gate(True, False, "text says yes")).complete
+
+
+def test_recent_edits_reach_the_prompt(root: Path, store: DocumentStore) -> None:
+    engine = make_engine(root, store, max_prompt_tokens=700)
+    notes = open_doc(
+        store, engine, root, "pkg/config.py", "".join(f"OPTION_{i} = {i}\n" for i in range(40))
+    )
+    notes.apply_changes(
+        [
+            {
+                "range": {
+                    "start": {"line": 20, "character": 0},
+                    "end": {"line": 20, "character": 0},
+                },
+                "text": "RETRY_LIMIT_SECONDS = 42\n",
+            }
+        ],
+        2,
+    )
+    filler = "".join(f"    total += {i}\n" for i in range(200))
+    text = "TIMEOUT = 1\n\n\ndef run(total):\n" + filler + "    value = "
+    doc = open_doc(store, engine, root, "app/run.py", text)
+    doc.apply_changes(
+        [
+            {
+                "range": {
+                    "start": {"line": 0, "character": 10},
+                    "end": {"line": 0, "character": 11},
+                },
+                "text": "30",
+            }
+        ],
+        2,
+    )
+    req = dataclasses.replace(
+        request(doc, "value = "),
+        version=doc.version,
+        text=doc.text,
+        offset=len(doc.text),
+        tree=doc.tree,
+        source_bytes=doc.source,
+    )
+    plan = planner(engine, root).plan(req, multiline=False)
+    assert "RETRY_LIMIT_SECONDS = 42" in plan.prompt  # another open document's edit
+    prefix = plan.prompt.split("<|fim_prefix|>", 1)[1]
+    assert prefix.startswith("TIMEOUT = 30\n")  # this document's edit above the window
+
+
+def test_background_mode_analyses_open_documents_after_a_pause(
+    root: Path, store: DocumentStore
+) -> None:
+    engine = ContextEngine(Settings(), COUNTER, store, worker_mode="thread")
+    try:
+        engine.start([str(root)])
+        assert engine.wait_until_indexed(20)
+        doc = open_doc(store, engine, root, "pkg/units.py")
+        doc.apply_changes([{"text": "def typed_just_now():\n    pass\n"}], 2)
+        engine.did_change(doc)
+        deadline = time.monotonic() + 10
+        while not engine.index.lookup("typed_just_now"):
+            assert time.monotonic() < deadline, "the background analysis never arrived"
+            time.sleep(0.05)
+        analysis = engine.live.analysis(doc.uri)
+        assert analysis is not None and analysis.version == 2
+    finally:
+        engine.shutdown()

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Sequence
@@ -45,6 +44,7 @@ from .index import (
     WorkspaceIndex,
     analyze_source,
 )
+from .live import DocAnalysis, OpenDocuments
 from .recent import edit_regions
 from .retrieval import (
     SUMMARY_KEY,
@@ -76,8 +76,6 @@ FREQUENT_NAMES = 60
 FREQUENT_MIN = 3
 # Files smaller than this are analysed on the request path when no analysis exists yet.
 SYNC_ANALYSIS_BYTES = 64 * 1024
-# An open document is re-analysed in the background this long after its last change.
-ANALYSIS_DELAY_S = 0.35
 MAX_SESSIONS = 64
 FILE_CACHE_BYTES = 16 * 1024 * 1024
 RENDER_CACHE_ITEMS = 4096
@@ -87,26 +85,9 @@ BUDGET_STEP = 256
 RECENT_FILES = 32
 # A cursor that moved further than this many lines gets a freshly ordered context.
 FRESH_AFTER_LINES = 3
-
-
-@dataclass
-class DocAnalysis:
-    """Background analysis of an open document: its definitions, imports and identifier
-    counts, with the text snapshot the byte ranges refer to."""
-
-    version: int
-    path: str
-    source: bytes
-    data: FileData
-
-
-@dataclass
-class _Pending:
-    version: int
-    path: str
-    language_id: str
-    text: str
-    changed_at: float
+# Recently edited regions: weight against definitions (which score about 0.3 to 3).
+EDIT_WEIGHT = 0.5
+OWN_EDIT_WEIGHT = 0.3
 
 
 @dataclass
@@ -154,10 +135,7 @@ class ContextEngine:
         self.last_stats = BuildStats()
         self.scan_id = 0
         self.scans_done: dict[int, dict[str, Any]] = {}
-        self._analyses: dict[str, DocAnalysis] = {}
-        self._pending: dict[str, _Pending] = {}
-        self._inflight: dict[str, int] = {}
-        self._open_paths: dict[str, str] = {}  # uri -> real path
+        self.live = OpenDocuments()
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._recent: OrderedDict[str, float] = OrderedDict()
         self._file_cache: OrderedDict[str, tuple[int, int, bytes]] = OrderedDict()
@@ -166,12 +144,7 @@ class ContextEngine:
         self._import_cache: dict[tuple[str, int, int], tuple[frozenset[str], frozenset[str]]] = {}
         self._realpaths: dict[str, str] = {}
         self._alias_cache: dict[tuple[Any, ...], dict[str, tuple[str, ...]]] = {}
-        self._snapshots: dict[tuple[str, int], bytes] = {}
         self._relevant: tuple[Hashable, frozenset[str]] = (None, frozenset())
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._scheduler: threading.Thread | None = None
-        self._stopped = False
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -191,6 +164,7 @@ class ContextEngine:
         self._file_cache_bytes = 0
         self._render_cache.clear()
         self._import_cache.clear()
+        self.scan_id += 1  # answers of an earlier scan are dropped from now on
         if not cs.workspace_index or not self.roots:
             return
         self._ensure_worker()
@@ -204,21 +178,18 @@ class ContextEngine:
                 "ignore_globs": list(cs.ignore_globs),
             }
         )
-        self.scan_id += 1
         self.worker.send({"op": "scan", "id": self.scan_id})
-        for uri in list(self._open_paths):
-            self._queue_open_document(uri)
+        for uri, _path in self.live.items():
+            self._requeue(uri)
 
     def _ensure_worker(self) -> None:
         if self.worker is not None and self.worker.alive:
             return
         self.worker = IndexWorker(self._on_worker_message, self.worker_mode)
         self.worker.start()
-        if self.worker_mode != "sync" and self._scheduler is None:
-            self._scheduler = threading.Thread(
-                target=self._schedule_loop, name="qwen-context", daemon=True
-            )
-            self._scheduler.start()
+        self.live.send = self.worker.send
+        if self.worker_mode != "sync":
+            self.live.start()
 
     def configure(self, settings: Settings) -> None:
         """New settings; the index is rebuilt only when its own settings changed."""
@@ -236,8 +207,7 @@ class ContextEngine:
             self.start(self.roots)
 
     def shutdown(self) -> None:
-        self._stopped = True
-        self._wake.set()
+        self.live.stop()
         if self.worker is not None:
             self.worker.close()
             self.worker = None
@@ -255,17 +225,22 @@ class ContextEngine:
 
     def _on_worker_message(self, message: dict[str, Any]) -> None:
         op = message.get("op")
+        if "scan" in message and message["scan"] != self.scan_id:
+            return  # from a scan that settings or folders have replaced
         if op == "file":
             data = FileData.from_wire(message["data"])
-            if data.path in self._open_paths.values():
-                return  # the editor's text wins over the disk
-            self.index.put(data)
+            if not self.live.has_path(data.path):  # the editor's text wins over the disk
+                self.index.put(data)
         elif op == "removed":
             path = str(message["path"])
-            if path not in self._open_paths.values():
+            if not self.live.has_path(path):
                 self.index.remove(path)
         elif op == "analysis":
-            self._store_analysis(message)
+            analysis = self.live.receive(message)
+            # Only workspace documents become context for other files (the editor may open
+            # anything; the policy's folder rule applies to its text too).
+            if analysis is not None and self.policy.root_of(analysis.path) is not None:
+                self.index.put(analysis.data)
         elif op == "scan_done":
             self.scans_done[int(message["id"])] = message
             self.index.stats.scans_done += 1
@@ -279,51 +254,31 @@ class ContextEngine:
         elif op == "error":
             log.info("index worker: %s", message.get("message"))
 
-    def _store_analysis(self, message: dict[str, Any]) -> None:
-        uri, version = str(message["key"]), int(message["version"])
-        self._inflight.pop(uri, None)
-        source = self._snapshots.pop((uri, version), None)
-        current = self._analyses.get(uri)
-        if source is None or (current is not None and current.version > version):
-            return
-        data = FileData.from_wire(message["data"])
-        self._analyses[uri] = DocAnalysis(version, data.path, source, data)
-        if uri in self._open_paths:
-            self.index.put(data)
-
     # ---- document events (event loop thread) --------------------------------------------------
 
     def did_open(self, doc: Document) -> None:
         path = self._real(doc.path) if doc.path else None
         if path is None or is_secret_path(path):
             return
-        self._open_paths[doc.uri] = path
         self._touch(path)
-        self._pending[doc.uri] = _Pending(doc.version, path, doc.language_id, doc.text, 0.0)
-        self._wake.set()
+        self.live.open(doc.uri, path, doc.version, doc.language_id, doc.text)
         if self.worker_mode == "sync":
-            self.flush()
+            self.live.flush()
 
     def did_change(self, doc: Document) -> None:
-        path = self._open_paths.get(doc.uri)
-        if path is None:
-            return
-        self._touch(path)
-        self._pending[doc.uri] = _Pending(
-            doc.version, path, doc.language_id, doc.text, time.monotonic()
-        )
-        self._wake.set()
+        if self.live.change(doc.uri, doc.version, doc.language_id, doc.text):
+            path = self.live.path_of(doc.uri)
+            if path is not None:
+                self._touch(path)
 
     def did_save(self, uri: str) -> None:
-        path = self._open_paths.get(uri)
+        path = self.live.path_of(uri)
         if path is not None:
             self._touch(path)
             self._forget_file(path)
 
     def did_close(self, uri: str) -> None:
-        path = self._open_paths.pop(uri, None)
-        self._pending.pop(uri, None)
-        self._analyses.pop(uri, None)
+        path = self.live.close(uri)
         self._sessions.pop(uri, None)
         if path is not None and self.worker is not None:
             self.worker.send({"op": "file", "path": path})  # back to the disk version
@@ -335,19 +290,22 @@ class ContextEngine:
             self._forget_file(path)
             if os.path.basename(path) == ".gitignore" and self.worker is not None:
                 self.worker.send({"op": "forget_gitignore", "dir": os.path.dirname(path)})
-            if path in self._open_paths.values():
+            if self.live.has_path(path):
                 continue  # the editor's text is authoritative while open
             if kind == "deleted":
                 self.index.remove(path)
             elif self.worker is not None:
                 self.worker.send({"op": "file", "path": path})
 
-    def _queue_open_document(self, uri: str) -> None:
+    def _requeue(self, uri: str) -> None:
+        """Analyse an open document again (the worker restarted with a new configuration)."""
         doc = self.documents.find(uri) if self.documents is not None else None
         if doc is not None:
-            path = self._open_paths[uri]
-            self._pending[uri] = _Pending(doc.version, path, doc.language_id, doc.text, 0.0)
-            self._wake.set()
+            self.live.change(uri, doc.version, doc.language_id, doc.text)
+
+    def flush(self) -> None:
+        """Analyse changed open documents now (synchronous mode: tests and benchmarks)."""
+        self.live.flush()
 
     def _touch(self, path: str) -> None:
         self._recent[path] = time.monotonic()
@@ -363,51 +321,6 @@ class ContextEngine:
                 self._realpaths.clear()
             self._realpaths[path] = real
         return real
-
-    # ---- background analysis of open documents ---------------------------------------------
-
-    def _schedule_loop(self) -> None:
-        while not self._stopped:
-            self._wake.wait(ANALYSIS_DELAY_S)
-            self._wake.clear()
-            if self._stopped:
-                return
-            self.flush(min_age=ANALYSIS_DELAY_S)
-            if self._pending:
-                time.sleep(ANALYSIS_DELAY_S / 2)
-                self._wake.set()
-
-    def flush(self, min_age: float = 0.0) -> None:
-        """Send open documents whose last change is at least ``min_age`` old for analysis."""
-        now = time.monotonic()
-        for uri, pending in list(self._pending.items()):
-            if now - pending.changed_at < min_age or uri in self._inflight:
-                continue
-            if self._pending.get(uri) is not pending:
-                continue
-            del self._pending[uri]
-            self._send_analysis(uri, pending)
-
-    def _send_analysis(self, uri: str, pending: _Pending) -> None:
-        worker = self.worker
-        if worker is None or not worker.alive:
-            return
-        # The snapshot's bytes stay here: the analysis that comes back refers to them.
-        source = pending.text.encode("utf-8", "surrogatepass")
-        self._inflight[uri] = pending.version
-        if len(self._snapshots) > 4 * MAX_SESSIONS:
-            self._snapshots.clear()  # replies lost with a dead worker; do not grow forever
-        self._snapshots[(uri, pending.version)] = source
-        worker.send(
-            {
-                "op": "text",
-                "key": uri,
-                "version": pending.version,
-                "path": pending.path,
-                "language_id": pending.language_id,
-                "text": pending.text,
-            }
-        )
 
     # ---- gate -----------------------------------------------------------------------------
 
@@ -484,72 +397,76 @@ class ContextEngine:
         path = self._real(request.path) if request.path else None
         cursor_line = self._cursor_line(request)
         comment = line_comment_for(request.language_id)
-        suffix_end = self._suffix_end(request)
-        cut = local.cut_window(
-            request.text,
-            request.offset,
-            cursor_line,
-            local_budget,
-            suffix_share,
-            self.counter,
-            session.sticky,
-            suffix_end,
+        cut, header_budget = self._window(request, session, cursor_line, local_budget, suffix_share)
+        session.fresh = session.sticky is None or session.sticky.offset != cut.start_offset
+        session.fresh = session.fresh or abs(cursor_line - session.cursor_line) > FRESH_AFTER_LINES
+        analysis = self._analysis_for(request, path)
+        self._relevant = _relevant_names(request.uri, analysis)
+        candidates = self._candidates(request, path, analysis, cut, stats)
+        local_cands = [c for c in candidates if c.path == path]
+        local_cands += self._own_edit_candidates(request, path, cut)
+        header, header_tokens = self._local_parts(
+            request, analysis, cut, local_cands, header_budget, session, comment, stats
         )
-        header_budget = 0
-        if cut.prefix_truncated or cut.suffix_truncated:
-            header_budget = int(local_budget * HEADER_SHARE)
-            cut = local.cut_window(
+        prefix_tokens = cut.prefix_tokens + header_tokens
+        selection = Selection((), 0)
+        if cross_file:
+            # Quantised, so that typing (which grows the window) does not change what fits.
+            used = _step_up(prefix_tokens + cut.suffix_tokens)
+            others = [c for c in candidates if c.path != path]
+            selection = self._select(request, session, others, budget - max(local_budget, used))
+        self._remember(request.uri, request.text, cut, selection, cursor_line)
+        files = tuple(assemble(selection))
+        stats.files, stats.snippets = len(files), len(selection.items)
+        stats.context_tokens = selection.tokens
+        prefix = local.with_header(header, cut.prefix, comment)
+        bundle = ContextBundle(
+            prefix, cut.suffix, prefix_tokens, cut.suffix_tokens, files, selection.tokens
+        )
+        return bundle, stats
+
+    def _window(
+        self,
+        request: CompletionInput,
+        session: _Session,
+        cursor_line: int,
+        local_budget: int,
+        suffix_share: float,
+    ) -> tuple[local.WindowCut, int]:
+        """The window, and the header budget when the window leaves part of the file out."""
+        suffix_end = self._suffix_end(request)
+
+        def cut_with(budget: int) -> local.WindowCut:
+            return local.cut_window(
                 request.text,
                 request.offset,
                 cursor_line,
-                local_budget - header_budget,
+                budget,
                 suffix_share,
                 self.counter,
                 session.sticky,
                 suffix_end,
             )
-        analysis = self._analysis_for(request, path)
-        # Class skeletons list the members this file uses first.
-        self._relevant = (
-            (
-                (request.uri, analysis.version),
-                frozenset(n for n, _ in analysis.data.identifier_counts),
-            )
-            if analysis is not None
-            else (None, frozenset())
-        )
-        candidates = self._candidates(request, path, analysis, cut, stats)
-        local_cands = [c for c in candidates if c.path == path]
-        session.fresh = session.sticky is None or session.sticky.offset != cut.start_offset
-        session.fresh = session.fresh or abs(cursor_line - session.cursor_line) > FRESH_AFTER_LINES
-        header, header_tokens = self._local_parts(
-            request, analysis, cut, local_cands, header_budget, session, comment, stats
-        )
-        prefix = local.with_header(header, cut.prefix, comment)
-        suffix = cut.suffix
-        prefix_tokens = cut.prefix_tokens + header_tokens
-        suffix_tokens = cut.suffix_tokens
-        files: tuple[Any, ...] = ()
-        selection = Selection((), 0)
-        if cross_file:
-            used = prefix_tokens + suffix_tokens
-            remaining = budget - max(local_budget, _step_up(used))
-            items = self._items(request, path, [c for c in candidates if c.path != path], cut)
-            fresh = session.fresh
-            selection = select(
-                items, max(0, remaining), self.counter.count_piece, session.selection, fresh
-            )
-            keep = frozenset() if fresh else frozenset(session.selection.keys)
-            selection = self._drop_redundant(selection, request.language_id, keep)
-            files = tuple(assemble(selection))
-        self._remember(request.uri, request.text, cut, selection, cursor_line)
-        stats.files = len(files)
-        stats.snippets = len(selection.items)
-        stats.context_tokens = selection.tokens
-        return (
-            ContextBundle(prefix, suffix, prefix_tokens, suffix_tokens, files, selection.tokens),
-            stats,
-        )
+
+        cut = cut_with(local_budget)
+        if not (cut.prefix_truncated or cut.suffix_truncated):
+            return cut, 0
+        header_budget = int(local_budget * HEADER_SHARE)
+        return cut_with(local_budget - header_budget), header_budget
+
+    def _select(
+        self,
+        request: CompletionInput,
+        session: _Session,
+        candidates: Sequence[Candidate],
+        budget: int,
+    ) -> Selection:
+        """Other files' snippets within ``budget``, in the session's stable order."""
+        items = self._items(request, candidates)
+        previous = session.selection
+        selection = select(items, max(0, budget), self.counter.count_piece, previous, session.fresh)
+        keep = frozenset() if session.fresh else frozenset(previous.keys)
+        return self._drop_redundant(selection, request.language_id, keep)
 
     # ---- request helpers -----------------------------------------------------------------
 
@@ -630,7 +547,7 @@ class ContextEngine:
         return len(request.text[: request.offset].encode("utf-8", "surrogatepass"))
 
     def _analysis_for(self, request: CompletionInput, path: str | None) -> DocAnalysis | None:
-        analysis = self._analyses.get(request.uri)
+        analysis = self.live.analysis(request.uri)
         if analysis is not None or path is None:
             return analysis
         source = request.source_bytes
@@ -646,7 +563,7 @@ class ContextEngine:
             tree=request.tree,
         )
         analysis = DocAnalysis(request.version, path, source, data)
-        self._analyses[request.uri] = analysis
+        self.live.set_analysis(request.uri, analysis)
         return analysis
 
     def _current_file(
@@ -764,19 +681,39 @@ class ContextEngine:
             self._alias_cache[key] = cached
         return cached
 
+    def _own_edit_candidates(
+        self, request: CompletionInput, path: str | None, cut: local.WindowCut
+    ) -> list[Candidate]:
+        """This document's recently edited regions outside the window (for the header)."""
+        doc = self._document(request)
+        if doc is None or path is None:
+            return []
+        return [
+            Candidate(
+                (path, -1 - region.start_line),
+                path,
+                region.start_line,
+                region.end_line,
+                OWN_EDIT_WEIGHT * region.recency,
+                "recent edit",
+                text=region.text,
+            )
+            for region in edit_regions(doc, path, exclude_lines=(cut.start_line, cut.end_line))
+        ]
+
     def _edit_candidates(self, current_uri: str) -> list[Candidate]:
         """Recently edited regions of the other open documents."""
         if self.documents is None:
             return []
         out: list[Candidate] = []
-        for uri, path in list(self._open_paths.items()):
+        for uri, path in self.live.items():
             if uri == current_uri:
                 continue
             doc = self.documents.find(uri)
-            if doc is None:
-                continue
+            if doc is None or self.policy.root_of(path) is None:
+                continue  # only workspace documents are context for other files
             for region in edit_regions(doc, path):
-                score = 0.5 * region.recency
+                score = EDIT_WEIGHT * region.recency
                 out.append(
                     Candidate(
                         (path, -1 - region.start_line),
@@ -878,18 +815,21 @@ class ContextEngine:
             session.header = chosen
             return chosen
         for cand in sorted(candidates, key=lambda c: (-c.score, c.key)):
-            if cand.symbol is None or identity(cand) in chosen:
+            if identity(cand) in chosen:
                 continue
             if cand.end_line >= cut.start_line and cand.start_line <= cut.end_line:
                 continue  # visible in the window
-            text = self._render(
-                cand.symbol,
-                analysis.source,
-                analysis.data.symbols,
-                request.language_id,
-                ("doc", request.uri, analysis.version),
-                cand.brief,
-            )
+            if cand.symbol is None:
+                text = cand.text or ""  # a recently edited region
+            else:
+                text = self._render(
+                    cand.symbol,
+                    analysis.source,
+                    analysis.data.symbols,
+                    request.language_id,
+                    ("doc", request.uri, analysis.version),
+                    cand.brief,
+                )
             cost = self.counter.count_piece(text) + 2
             if any(text in p.text for p in scopes) or used + cost > budget:
                 continue
@@ -900,13 +840,7 @@ class ContextEngine:
 
     # ---- cross-file items -------------------------------------------------------------------
 
-    def _items(
-        self,
-        request: CompletionInput,
-        path: str | None,
-        candidates: Sequence[Candidate],
-        cut: local.WindowCut,
-    ) -> list[Item]:
+    def _items(self, request: CompletionInput, candidates: Sequence[Candidate]) -> list[Item]:
         items: list[Item] = []
         by_file: dict[str, list[Candidate]] = {}
         for cand in candidates:
@@ -996,11 +930,10 @@ class ContextEngine:
     def _source_for(self, path: str) -> tuple[bytes, Sequence[Symbol], tuple[Any, ...]] | None:
         """The bytes a file's index entry refers to: an open document's analysed snapshot, or
         the file on disk when it is unchanged since it was indexed."""
-        for uri, open_path in list(self._open_paths.items()):
-            if open_path == path:
-                analysis = self._analyses.get(uri)
-                if analysis is not None:
-                    return analysis.source, analysis.data.symbols, ("doc", uri, analysis.version)
+        found = self.live.analysis_for_path(path)
+        if found is not None:
+            uri, analysis = found
+            return analysis.source, analysis.data.symbols, ("doc", uri, analysis.version)
         entry = self.index.entry(path)
         if entry is None:
             return None
@@ -1115,6 +1048,13 @@ def identity(candidate: Candidate) -> Hashable:
 
 def _is_package_file(path: str) -> bool:
     return os.path.basename(path).split(".", 1)[0] in PACKAGE_FILES
+
+
+def _relevant_names(uri: str, analysis: DocAnalysis | None) -> tuple[Hashable, frozenset[str]]:
+    """Names the current file uses: class skeletons list these members first."""
+    if analysis is None:
+        return None, frozenset()
+    return (uri, analysis.version), frozenset(n for n, _ in analysis.data.identifier_counts)
 
 
 def _step_up(tokens: int) -> int:

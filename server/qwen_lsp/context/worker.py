@@ -73,6 +73,7 @@ class WorkerCore:
             result = self.index_path(path)
             if result["op"] == "file":
                 indexed += 1
+                result["scan"] = scan_id  # the engine drops answers of a replaced scan
                 yield result
         yield {
             "op": "scan_done",
