@@ -4,8 +4,25 @@ from __future__ import annotations
 
 import random
 
-WORDS = ("user", "order", "item", "price", "total", "account", "cache", "token", "buffer",
-         "record", "event", "stream", "result", "config", "session", "payload", "index")
+WORDS = (
+    "user",
+    "order",
+    "item",
+    "price",
+    "total",
+    "account",
+    "cache",
+    "token",
+    "buffer",
+    "record",
+    "event",
+    "stream",
+    "result",
+    "config",
+    "session",
+    "payload",
+    "index",
+)
 
 
 def python_module(lines: int, seed: int = 7) -> str:
@@ -33,29 +50,30 @@ def python_module(lines: int, seed: int = 7) -> str:
                 f'    """Holds the {a} and {b} of one {c}."""',
                 "",
                 f"    {a}_id: int",
-                f"    {b}: str = \"\"",
+                f'    {b}: str = ""',
                 f"    {c}s: list[str] = field(default_factory=list)",
                 "",
                 f"    def add_{c}(self, {c}: str) -> None:",
                 f"        if {c} in self.{c}s:",
-                f"            log.debug(\"duplicate {c} %s\", {c})",
+                f'            log.debug("duplicate {c} %s", {c})',
                 "            return",
                 f"        self.{c}s.append({c})",
                 "",
-                f"    def to_json(self) -> str:",
-                f"        return json.dumps({{\"{a}_id\": self.{a}_id, \"{b}\": self.{b}}})",
+                "    def to_json(self) -> str:",
+                f'        return json.dumps({{"{a}_id": self.{a}_id, "{b}": self.{b}}})',
             ]
         else:
             out += [
                 "",
                 "",
-                f"def compute_{a}_{b}_{n}({a}: dict[str, Any], limit: int = {rng.randint(2, 99)}) -> Optional[int]:",
+                f"def compute_{a}_{b}_{n}({a}: dict[str, Any], limit: int = {rng.randint(2, 99)})"
+                " -> Optional[int]:",
                 f'    """Return the {b} for a {a}, or None when it exceeds the limit."""',
-                f"    value = {a}.get(\"{b}\", 0)",
+                f'    value = {a}.get("{b}", 0)',
                 f"    for key, {c} in sorted({a}.items()):",
                 f"        if isinstance({c}, int) and {c} > limit:",
                 "            return None",
-                f"        value += len(str(key))",
+                "        value += len(str(key))",
                 "    return value",
             ]
     return "\n".join(out[:lines]) + "\n"

@@ -1,6 +1,13 @@
 from pathlib import Path
 
-from qwen_lsp.settings import Settings, env_overrides, load_base_settings, merge, redacted, snake_case
+from qwen_lsp.settings import (
+    Settings,
+    env_overrides,
+    load_base_settings,
+    merge,
+    redacted,
+    snake_case,
+)
 
 
 def test_snake_case_accepts_editor_spellings():
@@ -69,7 +76,10 @@ def test_broken_toml_is_reported(tmp_path: Path):
 
 
 def test_redacted_never_contains_the_key():
-    settings, _ = merge(Settings(), {"endpoint": {"apiKey": "sk-very-secret-123", "headers": {"X-Key": "hdr-secret"}}})
+    settings, _ = merge(
+        Settings(),
+        {"endpoint": {"apiKey": "sk-very-secret-123", "headers": {"X-Key": "hdr-secret"}}},
+    )
     text = repr(redacted(settings)) + repr(settings)
     assert "sk-very-secret-123" not in text
     assert "hdr-secret" not in text
