@@ -6,6 +6,7 @@ so the request goes out over the detected transport, then checks what the endpoi
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -48,11 +49,26 @@ async def complete(session: Session, fake: FakeOpenAI) -> tuple[str | None, Reco
     return text, request
 
 
+async def extra_context_once_indexed(session: Session, fake: FakeOpenAI) -> list[Any]:
+    """``input_extra`` of the first request sent after the workspace index knows util.py (it
+    is built in the background): keep typing at the cursor, one request per keystroke."""
+    uri = session.uri("calc.py")
+    for typed in range(40):
+        extra = [r for r in fake.requests if r.generation][-1].json["input_extra"]
+        if extra:
+            return extra
+        await asyncio.sleep(0.1)
+        session.change(uri, (4, 11 + typed), (4, 11 + typed), "x")  # no prefix of "a + b"
+        await session.inline(uri, 4, 12 + typed)
+    return []
+
+
 async def test_llama_server_gets_infill_with_extra_context_and_cache_prompt(tmp_path: Path):
     model = "qwen2.5-coder-1.5b-q8_0.gguf"
     async with serve("llamacpp", model, tmp_path, prompt_format="auto") as (fake, lsp):
         assert "llama.cpp server (llama-server), transport 'infill'" in "".join(lsp.logs())
         text, request = await complete(lsp, fake)
+        extra = await extra_context_once_indexed(lsp, fake)
     assert text == "a + b"
     assert request.path == "/infill"
     body = request.json
@@ -61,8 +77,9 @@ async def test_llama_server_gets_infill_with_extra_context_and_cache_prompt(tmp_
     assert body["cache_prompt"] is True
     assert body["stream"] is True
     assert body["n_predict"] > 0
+    assert isinstance(body["input_extra"], list)
     # The definition of `scale` from the workspace goes as extra context, not into the prefix.
-    assert {"filename": "util.py", "text": UTIL} in body["input_extra"]
+    assert {"filename": "util.py", "text": UTIL} in extra
     assert "prompt" not in body  # llama-server builds the FIM prompt itself
 
 
