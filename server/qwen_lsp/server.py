@@ -126,6 +126,7 @@ class QwenLanguageServer(LanguageServer):
         self.shown: dict[str, Completion] = {}
         self.detection: tuple[EndpointSettings, Detection] | None = None
         self.initialized_done = False
+        self.redetecting = False
         self.tasks: set[asyncio.Task[Any]] = set()
 
     def background(self, coro: Any) -> None:
@@ -152,11 +153,14 @@ class QwenLanguageServer(LanguageServer):
         except Exception as exc:  # detection is an optimisation; never fatal
             log.info("endpoint detection failed: %s", exc)
             return
+        finally:
+            self.redetecting = False
         if endpoint != self.settings.endpoint:
             return  # settings changed meanwhile; a newer probe runs
         self.detection = (endpoint, detected)
         log.info("endpoint detected: %s", detected.describe())
-        self.log_to_client(f"endpoint: {detected.describe()}", types.MessageType.Info)
+        notes = "".join(f"\n  {note}" for note in detected.notes)
+        self.log_to_client(f"endpoint: {detected.describe()}{notes}", types.MessageType.Info)
         self.model.transport = self.resolve_transport(self.settings)
 
     def apply_settings(self) -> list[str]:
@@ -223,6 +227,12 @@ class QwenLanguageServer(LanguageServer):
     def model_recovered(self) -> None:
         if self.messages.recovered():
             self.log_to_client("model endpoint is answering again", types.MessageType.Info)
+        # The server was down when we probed it: the transport is only a URL guess. Probe again
+        # now that it answers (once: the new detection is marked reachable).
+        detection = self.detection[1] if self.detection else None
+        if detection is not None and detection.reachable is False and not self.redetecting:
+            self.redetecting = True
+            self.background(self.detect_transport())
 
     def send_status(self, state: str, message: str) -> None:
         if self.status_notifications:

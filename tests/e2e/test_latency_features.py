@@ -93,3 +93,20 @@ async def test_status_notifications_and_copilot_style_notifications(fake: FakeOp
         )
         await asyncio.sleep(0.2)
         assert not session.messages()
+
+
+async def test_endpoint_is_probed_again_when_it_comes_up():
+    async with FakeOpenAI() as probe:
+        port = probe.port  # a free port, closed again below
+    async with start_session(f"http://127.0.0.1:{port}/v1") as session:
+        uri = session.open("geo.py", SOURCE)
+        assert await session.ghost_text(uri, 1, 11) is None  # nothing listens yet
+        async with FakeOpenAI(port=port, flavor="ollama") as ollama:
+            ollama.default = Reply(text="width * height")
+            # First success goes through the URL guess (OpenAI routes); it triggers a new probe.
+            await asyncio.sleep(1.2)  # past the 1 s backoff
+            assert await session.ghost_text(uri, 1, 11) == "width * height"
+            await session.wait_until(lambda: any("Ollama" in line for line in session.logs()))
+            session.change(uri, (1, 11), (1, 11), " ")
+            assert await session.ghost_text(uri, 1, 12) == "width * height"
+            assert any(r.path == "/api/generate" for r in ollama.requests)
