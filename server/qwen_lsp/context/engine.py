@@ -69,6 +69,8 @@ log = logging.getLogger(__name__)
 
 # Share of the local budget for the header above the window (imports, definitions, scopes).
 HEADER_SHARE = 0.25
+# No code averages more characters per Qwen token: a longer file cannot fit a budget whole.
+MAX_CHARS_PER_TOKEN = 12
 NEAR_BEFORE_LINES = 40
 NEAR_AFTER_LINES = 12
 MAX_CANDIDATES = 48
@@ -143,6 +145,7 @@ class ContextEngine:
         self._render_cache: OrderedDict[tuple[Any, ...], str] = OrderedDict()
         self._import_cache: dict[tuple[str, int, int], tuple[frozenset[str], frozenset[str]]] = {}
         self._realpaths: dict[str, str] = {}
+        self._display_paths: dict[str, str] = {}
         self._alias_cache: dict[tuple[Any, ...], dict[str, tuple[str, ...]]] = {}
         self._relevant: tuple[Hashable, frozenset[str]] = (None, frozenset())
 
@@ -164,6 +167,7 @@ class ContextEngine:
         self._file_cache_bytes = 0
         self._render_cache.clear()
         self._import_cache.clear()
+        self._display_paths.clear()
         self.scan_id += 1  # answers of an earlier scan are dropped from now on
         if not cs.workspace_index or not self.roots:
             return
@@ -448,10 +452,12 @@ class ContextEngine:
                 suffix_end,
             )
 
+        header_budget = int(local_budget * HEADER_SHARE)
+        if len(request.text) > local_budget * MAX_CHARS_PER_TOKEN:
+            return cut_with(local_budget - header_budget), header_budget  # cannot fit whole
         cut = cut_with(local_budget)
         if not (cut.prefix_truncated or cut.suffix_truncated):
             return cut, 0
-        header_budget = int(local_budget * HEADER_SHARE)
         return cut_with(local_budget - header_budget), header_budget
 
     def _select(
@@ -924,8 +930,14 @@ class ContextEngine:
         return False
 
     def _display_path(self, path: str) -> str:
-        relative = self.policy.relative(path) if self.roots else None
-        return relative if relative and relative != "." else os.path.basename(path)
+        shown = self._display_paths.get(path)
+        if shown is None:
+            relative = self.policy.relative(path) if self.roots else None
+            shown = relative if relative and relative != "." else os.path.basename(path)
+            if len(self._display_paths) > 10_000:
+                self._display_paths.clear()
+            self._display_paths[path] = shown
+        return shown
 
     def _source_for(self, path: str) -> tuple[bytes, Sequence[Symbol], tuple[Any, ...]] | None:
         """The bytes a file's index entry refers to: an open document's analysed snapshot, or

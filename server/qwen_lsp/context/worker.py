@@ -222,6 +222,9 @@ class IndexWorker:
                 log.warning("index worker sent a line that is not JSON")
                 continue
             self._deliver(message)
+        if self.alive:  # not closed by us: the worker died; the index keeps what it has
+            code = self._process.poll() if self._process is not None else None
+            log.warning("index worker exited unexpectedly (code %s); workspace index paused", code)
         self.alive = False
 
     def _deliver(self, message: Message) -> None:
