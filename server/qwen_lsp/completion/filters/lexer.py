@@ -19,6 +19,7 @@ from .base import PostContext, leading_ws, starts_top_level
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = {")": "(", "]": "[", "}": "{"}
 PREFIX_SCAN_LINES = 400  # how far back the bracket stack is taken when the prefix is long
+NEAR_SCAN_LINES = 60  # preferred distance of the scan's start from the cursor
 SUFFIX_SCAN_CHARS = 8000  # how much of the suffix is checked for the closers it supplies
 
 _DQ = r'"(?:[^"\\\n]|\\[\s\S])*"?'
@@ -192,8 +193,13 @@ def _safe_start(lines: list[str], last: int, family: str) -> int | None:
     """Index of an early line, within ``PREFIX_SCAN_LINES`` of ``last``, that starts a top-level
     statement (column 0, after a blank line) and so is unlikely to be inside a string or a
     bracket. In Python any ``def`` / ``class`` / decorator after a blank line will do: brackets
-    never span statements there."""
-    for index in range(max(0, last - PREFIX_SCAN_LINES), last):
+    never span statements there.
+
+    The search starts ``NEAR_SCAN_LINES`` back and moves outwards before trying the far end:
+    scanning 400 lines on every keystroke cost milliseconds that a nearby start saves."""
+    near = max(0, last - NEAR_SCAN_LINES)
+    far = max(0, last - PREFIX_SCAN_LINES)
+    for index in [*range(near, far - 1, -1), *range(near + 1, last)]:
         if starts_top_level(lines, index):
             return index
         python_start = family == "indent" and PY_DEFINITION.match(lines[index]) is not None
