@@ -178,7 +178,7 @@ class QwenLanguageServer(LanguageServer):
         if consistency:
             problems += consistency
             # Keep the endpoint that worked rather than one we know is broken.
-            settings = _replace_endpoint(settings, self.settings.endpoint)
+            settings = dataclasses.replace(settings, endpoint=self.settings.endpoint)
         endpoint_changed = settings.endpoint != self.settings.endpoint
         self.settings = settings
         self.planner.settings = settings
@@ -294,10 +294,6 @@ def _loop_running() -> bool:
     except RuntimeError:
         return False
     return True
-
-
-def _replace_endpoint(settings: Settings, endpoint: Any) -> Settings:
-    return dataclasses.replace(settings, endpoint=endpoint)
 
 
 def accept_command(completion_id: str) -> types.Command:

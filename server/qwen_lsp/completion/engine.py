@@ -31,6 +31,7 @@ from ..model.client import GenerationRequest, ModelClient
 from ..model.errors import ModelError
 from ..settings import Settings
 from .cache import MAX_TYPED_THROUGH, CompletionCache
+from .postprocess_adapter import Postprocessor
 from .prompting import PromptPlan, PromptPlanner
 from .streaming import StreamStop
 
@@ -106,7 +107,6 @@ class Generation:
 
 ErrorSink = Callable[[ModelError], None]
 StatusSink = Callable[[str, str], None]
-Postprocessor = Callable[[str, CompletionInput, PromptPlan], "tuple[str, int] | None"]
 
 
 class CompletionEngine:

@@ -9,10 +9,12 @@ cut with some slack below its budget and then reused while it still fits.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .tokens import TokenCounter
+from .window import take_suffix_lines
 
 # A fresh window fills this share of its budget, leaving room to type before it must move.
 WINDOW_SLACK = 0.85
@@ -160,21 +162,11 @@ def cut_suffix(suffix: str, budget: int, counter: TokenCounter) -> tuple[str, in
     line when it was truncated. Returns (text, tokens, truncated)."""
     if budget <= 0:
         return "", 0, bool(suffix)
-    end = suffix.find("\n")
-    end = len(suffix) if end < 0 else end + 1
-    used = counter.count_piece(suffix[:end])
-    line_ends = [end]
-    while end < len(suffix):
-        nxt = suffix.find("\n", end)
-        nxt = len(suffix) if nxt < 0 else nxt + 1
-        cost = counter.count_piece(suffix[end:nxt])
-        if used + cost > budget:
-            break
-        used += cost
-        end = nxt
-        line_ends.append(end)
-    if end >= len(suffix):
+    kept, used = take_suffix_lines(suffix, budget, counter)
+    if len(kept) >= len(suffix):
         return suffix, used, False
+    # Cut short, so every kept line ends in a line break: those are the candidate ends.
+    line_ends = [match.end() for match in re.finditer("\n", kept)]
     end = _backward_to_boundary(suffix, line_ends)
     text = suffix[:end]
     return text, _sum_lines(text, counter), True

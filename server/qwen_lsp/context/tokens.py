@@ -56,10 +56,6 @@ class TokenCounter:
     def exact(self) -> bool:
         return self._encoder is not None
 
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        self.start_loading()
-        return self._ready.wait(timeout)
-
     def count(self, text: str) -> int:
         if not text:
             return 0
@@ -67,10 +63,6 @@ class TokenCounter:
         if encoder is None:
             return int(len(text) / CHARS_PER_TOKEN_ESTIMATE) + 1
         return len(encoder.encode(text))
-
-    def encode(self, text: str) -> list[int] | None:
-        encoder = self._encoder
-        return encoder.encode(text) if encoder is not None else None
 
     def count_piece(self, text: str) -> int:
         """``count`` with memoisation, for short pieces (lines) that recur between requests."""

@@ -50,10 +50,6 @@ class GenerationRequest:
     extra_body: dict[str, Any] = field(default_factory=dict)
 
 
-def chat_request_from(request: GenerationRequest) -> bool:
-    return bool(request.messages)
-
-
 class Backoff:
     """Pause model calls after failures so a dead endpoint causes no retry storm.
 

@@ -14,23 +14,14 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ...prompts.fim import STOP_TOKENS
 from ...syntax.languages import language_id_for
 
 if TYPE_CHECKING:
     from .lexer import Analysis, PrefixState
 
-# The Qwen specials that end a completion (and must never be shown).
-QWEN_STOP_SEQUENCES: tuple[str, ...] = (
-    "<|endoftext|>",
-    "<|fim_prefix|>",
-    "<|fim_suffix|>",
-    "<|fim_middle|>",
-    "<|fim_pad|>",
-    "<|repo_name|>",
-    "<|file_sep|>",
-    "<|im_start|>",
-    "<|im_end|>",
-)
+# The Qwen specials that end a completion (and must never be shown): the set we send as `stop`.
+QWEN_STOP_SEQUENCES: tuple[str, ...] = STOP_TOKENS
 
 # How much of the document around the cursor the filters look at.
 MAX_BEFORE_LINES = 800
