@@ -10,8 +10,9 @@ import asyncio
 import dataclasses
 import logging
 import re
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -41,6 +42,7 @@ from .settings import (
     merge,
     redacted,
 )
+from .stdio import serve_stdio
 
 log = logging.getLogger("qwen_lsp")
 
@@ -128,6 +130,12 @@ class QwenLanguageServer(LanguageServer):
         self.initialized_done = False
         self.redetecting = False
         self.tasks: set[asyncio.Task[Any]] = set()
+
+    def _start_io_async(
+        self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None
+    ) -> None:
+        # pygls reads stdin through a worker thread per line; stdio.py reads it on the loop.
+        serve_stdio(self, stdin or sys.stdin.buffer, stdout or sys.stdout.buffer)
 
     def background(self, coro: Any) -> None:
         """Run a coroutine detached, keeping a reference so it is not garbage collected."""

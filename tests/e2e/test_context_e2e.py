@@ -53,7 +53,7 @@ async def prompt_with(session, fake: FakeOpenAI, uri: str, needle: str) -> str:
             first_line += 1
         fake.script(Reply(text="area_of_circle(r)"))
         await session.ghost_text(uri, 4, 11)
-        prompt = fake.requests[-1].json["prompt"]
+        prompt = fake.generations[-1].json["prompt"]
         if needle in prompt:
             return prompt
         await asyncio.sleep(0.1)

@@ -84,7 +84,7 @@ async def test_utf16_positions_with_non_ascii_text(fake: FakeOpenAI):
         # UTF-16 column after "x = ": the emoji counts as 2 code units.
         column = len(source.split("\n")[0].encode("utf-16-le")) // 2
         await session.ghost_text(uri, 0, column)
-        prompt = fake.requests[-1].json["prompt"]
+        prompt = fake.generations[-1].json["prompt"]
         assert prompt.startswith('<|fim_prefix|>name = "héllo 😀 wörld"; x = <|fim_suffix|>')
 
 
@@ -96,7 +96,7 @@ async def test_utf8_position_encoding_is_negotiated(fake: FakeOpenAI):
         uri = session.open("u8.py", source)
         column = len(source.split("\n")[0].encode("utf-8"))
         await session.ghost_text(uri, 0, column)
-        prompt = fake.requests[-1].json["prompt"]
+        prompt = fake.generations[-1].json["prompt"]
         assert prompt.startswith("<|fim_prefix|>s = 'é😀'; y = <|fim_suffix|>")
 
 
@@ -107,7 +107,7 @@ async def test_incremental_changes_are_applied(fake: FakeOpenAI):
         session.change(uri, (0, 4), (0, 7), "mul")  # def add -> def mul
         session.change(uri, (3, 6), (3, 9), "mul")
         await session.ghost_text(uri, 1, 11)
-        prompt = fake.requests[-1].json["prompt"]
+        prompt = fake.generations[-1].json["prompt"]
         assert "def mul(a, b):" in prompt and "print(mul(1, 2))" in prompt
 
 
@@ -138,7 +138,7 @@ async def test_chat_transport_strips_fences_and_thinking(fake: FakeOpenAI):
         uri = session.open("calc.py", SOURCE)
         text = await session.ghost_text(uri, 1, 11)
         assert text == "a + b"
-        request = fake.requests[-1]
+        request = fake.generations[-1]
         assert request.path == "/v1/chat/completions"
         messages = request.json["messages"]
         assert messages[0]["role"] == "system"
@@ -265,7 +265,7 @@ async def test_did_change_configuration_applies_and_reports_bad_values(fake: Fak
         await session.wait_until(lambda: bool(session.messages()))
         assert "completion.max_tokens" in session.messages()[0]
         await session.ghost_text(uri, 1, 11)
-        assert fake.requests[-1].json["model"] == "other-model"
+        assert fake.generations[-1].json["model"] == "other-model"
 
 
 async def test_invalid_requests_get_clear_errors_and_server_survives(fake: FakeOpenAI):

@@ -634,6 +634,12 @@ class FakeOpenAI:
         with self._lock:
             return len(self._queue)
 
+    @property
+    def generations(self) -> list[RecordedRequest]:
+        """The generation requests so far, oldest first (the server's probes left out)."""
+        with self._lock:
+            return [r for r in self.requests if r.generation]
+
     # waiting
 
     def _notify(self) -> None:

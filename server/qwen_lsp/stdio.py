@@ -1,0 +1,91 @@
+"""The stdio transport's reader: stdin as an asyncio pipe instead of a thread hop per line.
+
+pygls 2 reads stdin with ``run_in_executor`` for every header line and every body, so each
+message costs three round trips through a worker thread (and the GIL) before its handler runs —
+a measurable share of a keystroke's latency. An asyncio pipe reader wakes the event loop directly
+when bytes arrive. When stdin cannot be watched by the event loop (a regular file, some Windows
+consoles) we fall back to pygls's threaded reader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import BinaryIO, Protocol
+
+from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
+from pygls.server import JsonRPCServer
+
+log = logging.getLogger(__name__)
+
+# A header line or body larger than this is not LSP traffic we can use anyway.
+READ_LIMIT = 64 * 1024 * 1024
+
+
+class AsyncMessageReader(Protocol):
+    """What pygls's message loop (``pygls.io_.run_async``) reads from."""
+
+    async def readline(self) -> bytes: ...
+
+    async def readexactly(self, n: int) -> bytes: ...
+
+
+class PipeReader:
+    """An ``asyncio.StreamReader`` with pygls's end-of-input convention (``b""``, no raise)."""
+
+    def __init__(self, stream: asyncio.StreamReader):
+        self.stream = stream
+
+    async def readline(self) -> bytes:
+        try:
+            return await self.stream.readline()
+        except ValueError:  # a header line over READ_LIMIT: not a client we can talk to
+            log.error("stdin: header line longer than %d bytes; closing", READ_LIMIT)
+            return b""
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await self.stream.readexactly(n)
+        except asyncio.IncompleteReadError:
+            return b""  # the client went away mid-message
+
+
+async def open_stdin_reader(
+    stdin: BinaryIO, executor: ThreadPoolExecutor | None = None
+) -> AsyncMessageReader:
+    """An event-loop reader on ``stdin`` when the platform allows it, else a threaded one."""
+    loop = asyncio.get_running_loop()
+    stream = asyncio.StreamReader(limit=READ_LIMIT, loop=loop)
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
+    except (OSError, ValueError, NotImplementedError) as exc:
+        log.info("stdin is not a pipe the event loop can watch (%s); reading in a thread", exc)
+        return StdinAsyncReader(stdin, executor)
+    return PipeReader(stream)
+
+
+def serve_stdio(server: JsonRPCServer, stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """pygls's asynchronous stdio loop (``JsonRPCServer._start_io_async``) with our reader."""
+    server._stop_event = threading.Event()  # pygls's shutdown/exit set it to end the loop
+    server.protocol.set_writer(StdoutWriter(stdout))
+
+    async def serve() -> None:
+        reader = await open_stdin_reader(stdin, server.thread_pool)
+        await run_async(
+            stop_event=server._stop_event,
+            reader=reader,
+            protocol=server.protocol,
+            logger=log,
+            error_handler=server.report_server_error,
+        )
+
+    try:
+        asyncio.run(serve())
+    except BrokenPipeError:
+        log.error("the client closed the connection; shutting down")
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.shutdown()
