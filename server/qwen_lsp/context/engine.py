@@ -546,6 +546,13 @@ class ContextEngine:
             return doc.line_index.line_of(request.offset)
         return request.text.count("\n", 0, request.offset)
 
+    def _cursor_row(self, request: CompletionInput) -> int | None:
+        """Tree-sitter row of the cursor from the line index; None to let the caller count."""
+        doc = self._document(request)
+        if doc is not None and doc.text is request.text:
+            return doc.line_index.point_at(request.offset)[0]
+        return None
+
     def _cursor_byte(self, request: CompletionInput) -> int:
         doc = self._document(request)
         if doc is not None and doc.text is request.text:
@@ -638,6 +645,7 @@ class ContextEngine:
                 NEAR_BEFORE_LINES,
                 NEAR_AFTER_LINES,
                 language_id=request.language_id,
+                row=self._cursor_row(request),
             )
             headers = [s.header for s in scopes_at(tree, source, byte, request.language_id)]
         else:
