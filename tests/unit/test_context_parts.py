@@ -70,6 +70,44 @@ def test_sticky_start_is_dropped_when_the_text_there_changed() -> None:
     assert local._sticky_offset(edited, len(edited), sticky) is None
 
 
+def test_reused_window_counts_equal_a_fresh_count_through_edits() -> None:
+    # The sticky window re-counts only the cursor's line while the lines above are unchanged;
+    # any edit above must fall back to counting, so counts always match a from-scratch count.
+    text = python_file(200) + "def tail():\n    x = "
+    offset, line = len(text), text.count("\n")
+    cut = local.cut_window(text, offset, line, 400, 0.15, COUNTER)
+    sticky = local.sticky_of(text, cut, COUNTER)
+    assert sticky.body and sticky.exact
+    edits = [
+        lambda t, o: (t[:o] + "compute(", o + 8),  # typing on the cursor line
+        lambda t, o: (t[:o] + "\n    y = ", o + 9),  # a new line
+        lambda t, o: (t.replace("total = value * 199", "total = value * 1999"), o + 1),  # above
+        lambda t, o: (t[: o - 3], o - 3),  # backspace
+    ]
+    kept = 0
+    for edit in edits:
+        text, offset = edit(text, offset)
+        line = text[:offset].count("\n")
+        reused = local.cut_window(text, offset, line, 400, 0.15, COUNTER, sticky)
+        fresh = local._cost_from(text[:offset], reused.start_offset, COUNTER, 10**9)
+        assert reused.prefix_tokens == fresh
+        kept += reused.start_offset == sticky.offset
+        sticky = local.sticky_of(text, reused, COUNTER)
+    assert kept == len(edits)  # the window never moved: every count went through the reuse
+
+
+def test_counts_from_the_estimate_are_not_reused_once_the_tokenizer_is_loaded() -> None:
+    estimating = TokenCounter()  # not loaded: character estimate
+    text = python_file(100) + "def tail():\n    x = "
+    cut = local.cut_window(text, len(text), text.count("\n"), 400, 0.15, estimating)
+    sticky = local.sticky_of(text, cut, estimating)
+    assert not sticky.exact
+    typed = text + "1"
+    again = local.cut_window(typed, len(typed), typed.count("\n"), 400, 0.15, COUNTER, sticky)
+    assert again.start_offset == sticky.offset
+    assert again.prefix_tokens == local._cost_from(typed, again.start_offset, COUNTER, 10**9)
+
+
 def test_suffix_is_cut_before_a_boundary_and_bounded() -> None:
     suffix = "\n    return x\n\n\n" + python_file(40)
     text, tokens, truncated = local.cut_suffix(suffix, 60, COUNTER)

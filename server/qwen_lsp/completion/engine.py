@@ -42,6 +42,7 @@ ORPHAN_GRACE_S = 0.15
 # The first keystroke after this much quiet gets a short debounce.
 PAUSE_S = 0.5
 SHORT_DEBOUNCE_S = 0.01
+MAX_RECENT_TIMINGS = 500
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,14 @@ class EngineStats:
     speculative_calls: int = 0
     accepted: int = 0
     last_timings_ms: dict[str, float] = field(default_factory=dict)
+    # Stage timings of the latest generations (benchmarks read them through debugStats).
+    recent_timings_ms: list[dict[str, float]] = field(default_factory=list)
+
+    def record_timings(self, timings: dict[str, float]) -> None:
+        self.last_timings_ms = timings
+        self.recent_timings_ms.append(timings)
+        if len(self.recent_timings_ms) > MAX_RECENT_TIMINGS:
+            del self.recent_timings_ms[: len(self.recent_timings_ms) - MAX_RECENT_TIMINGS]
 
 
 @dataclass
@@ -309,13 +318,15 @@ class CompletionEngine:
             return None
         cleaned = self._clean(raw, request, plan)
         done = time.perf_counter()
-        self.stats.last_timings_ms = {
-            "debounce": delay * 1000,
-            "gate": (t_plan - started - delay) * 1000,
-            "plan": (t_model - t_plan) * 1000,
-            "model": (t_post - t_model) * 1000,
-            "postprocess": (done - t_post) * 1000,
-        }
+        self.stats.record_timings(
+            {
+                "debounce": delay * 1000,
+                "gate": (t_plan - started - delay) * 1000,
+                "plan": (t_model - t_plan) * 1000,
+                "model": (t_post - t_model) * 1000,
+                "postprocess": (done - t_post) * 1000,
+            }
+        )
         if cleaned is None:
             return None
         text, replace = cleaned

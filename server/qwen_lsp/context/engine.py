@@ -496,7 +496,7 @@ class ContextEngine:
         cursor_line: int,
     ) -> None:
         session = self._session(uri)
-        session.sticky = local.sticky_of(text, cut)
+        session.sticky = local.sticky_of(text, cut, self.counter)
         session.selection = selection
         session.cursor_line = cursor_line
 

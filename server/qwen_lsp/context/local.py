@@ -35,10 +35,17 @@ class Piece:
 
 @dataclass(frozen=True)
 class StickyStart:
-    """Where the previous window of a document began (offset plus that line, to detect edits)."""
+    """Where the previous window of a document began (offset plus that line, to detect edits).
+
+    ``body`` is the window's text up to the cursor's line and ``body_tokens`` its token count:
+    while the next keystroke leaves that text as it was, only the cursor's line is re-counted.
+    """
 
     offset: int
     first_line: str
+    body: str = ""
+    body_tokens: int = 0
+    exact: bool = False  # counted with the real tokenizer (not the estimate used until it loads)
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,17 @@ def _cost_from(prefix: str, start: int, counter: TokenCounter, limit: int) -> in
     return used
 
 
+def _cost_after_sticky(
+    prefix: str, start: int, sticky: StickyStart, counter: TokenCounter, limit: int
+) -> int | None:
+    """``_cost_from(prefix, start)``, reusing the previous window's count for unchanged text."""
+    reusable = sticky.body and sticky.exact == counter.exact
+    if reusable and prefix.startswith(sticky.body, start):
+        rest = _cost_from(prefix, start + len(sticky.body), counter, limit - sticky.body_tokens)
+        return None if rest is None else sticky.body_tokens + rest
+    return _cost_from(prefix, start, counter, limit)
+
+
 def cut_prefix(
     text: str,
     offset: int,
@@ -142,8 +160,8 @@ def cut_prefix(
     """(start offset, tokens) of the prefix window ending at the cursor."""
     prefix = text[:offset]
     reuse = _sticky_offset(text, offset, sticky)
-    if reuse is not None:
-        cost = _cost_from(prefix, reuse, counter, budget)
+    if reuse is not None and sticky is not None:
+        cost = _cost_after_sticky(prefix, reuse, sticky, counter, budget)
         # Reuse while it fits, unless the window has become much smaller than it could be
         # (the cursor jumped up) and more of the file would fit.
         if cost is not None and (reuse == 0 or cost >= budget * 0.5):
@@ -230,10 +248,19 @@ def cut_window(
     )
 
 
-def sticky_of(text: str, cut: WindowCut) -> StickyStart:
+def sticky_of(text: str, cut: WindowCut, counter: TokenCounter | None = None) -> StickyStart:
+    """The start to reuse next time; with ``counter``, also the count of the lines above the
+    cursor (``cut.prefix_tokens`` is a per-line sum, so the cursor line's count comes off)."""
     end = text.find("\n", cut.start_offset)
     end = len(text) if end < 0 else end
-    return StickyStart(cut.start_offset, text[cut.start_offset : end])
+    first_line = text[cut.start_offset : end]
+    if counter is None:
+        return StickyStart(cut.start_offset, first_line)
+    line_start = cut.prefix.rfind("\n") + 1
+    body_tokens = cut.prefix_tokens - counter.count_piece(cut.prefix[line_start:])
+    return StickyStart(
+        cut.start_offset, first_line, cut.prefix[:line_start], body_tokens, counter.exact
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -558,19 +558,19 @@ def identifiers_near(
         row = source.count(b"\n", 0, max(0, min(byte, len(source))))
     cursor = QueryCursor(query)
     cursor.set_point_range((max(0, row - before_lines), 0), (row + after_lines + 1, 0))
-    found: list[tuple[int, int, str]] = []
-    for node in cursor.captures(tree.root_node).get("id", []):
-        if node.start_byte <= byte <= node.end_byte:
-            distance = 0
-        else:
-            distance = min(abs(node.start_byte - byte), abs(node.end_byte - byte))
-        found.append((distance, node.start_byte, _text(node, source)))
-    found.sort()
-    seen: dict[str, None] = {}
-    for _distance, _start, name in found:
-        if len(name) >= min_length and name not in table.keywords:
-            seen.setdefault(name, None)
-    return list(seen)
+    # Nearest occurrence per name, on raw bytes: only the distinct names get decoded.
+    nearest: dict[bytes, tuple[int, int]] = {}
+    for node in cursor.captures(tree.root_node).get("id", ()):
+        start, end = node.start_byte, node.end_byte
+        if end - start < min_length:
+            continue
+        distance = 0 if start <= byte <= end else min(abs(start - byte), abs(end - byte))
+        name = source[start:end]
+        seen = nearest.get(name)
+        if seen is None or (distance, start) < seen:
+            nearest[name] = (distance, start)
+    names = (raw.decode("utf-8", "replace") for raw in sorted(nearest, key=nearest.__getitem__))
+    return [name for name in names if len(name) >= min_length and name not in table.keywords]
 
 
 # --------------------------------------------------------------------------------------------
