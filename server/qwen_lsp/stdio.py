@@ -15,6 +15,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO, Protocol
 
+from pygls.exceptions import JsonRpcInvalidRequest, JsonRpcParseError
 from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 from pygls.server import JsonRPCServer
 
@@ -66,6 +67,21 @@ async def open_stdin_reader(
     return PipeReader(stream)
 
 
+def answer_unreadable_message(server: JsonRPCServer, error: Exception) -> None:
+    """A message the loop could not read or route gets a JSON-RPC error with a null id (its id
+    is unknown), as the spec asks, instead of pygls's "Error in server" popup."""
+    unparsable = isinstance(error, (ValueError, RecursionError))  # JSON, UTF-8, nesting depth
+    problem = JsonRpcParseError() if unparsable else JsonRpcInvalidRequest()
+    log.warning("unreadable message from the client (%s): %s", problem.message, error)
+    # A plain dict: pygls's converter would drop the null id, which the spec requires.
+    reply = {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {"code": problem.code, "message": problem.message},
+    }
+    server.protocol._send_data(reply)
+
+
 def serve_stdio(server: JsonRPCServer, stdin: BinaryIO, stdout: BinaryIO) -> None:
     """pygls's asynchronous stdio loop (``JsonRPCServer._start_io_async``) with our reader."""
     server._stop_event = threading.Event()  # pygls's shutdown/exit set it to end the loop
@@ -78,7 +94,7 @@ def serve_stdio(server: JsonRPCServer, stdin: BinaryIO, stdout: BinaryIO) -> Non
             reader=reader,
             protocol=server.protocol,
             logger=log,
-            error_handler=server.report_server_error,
+            error_handler=lambda error, _source: answer_unreadable_message(server, error),
         )
 
     try:

@@ -144,13 +144,23 @@ MALFORMED = {
 }
 
 
+# The JSON-RPC error each unreadable message must get (id null: its id cannot be known).
+UNREADABLE_CODES = {"truncated-json": -32700, "invalid-utf8": -32700, "deep-nesting": -32700}
+
+
 async def test_malformed_messages_do_not_kill_the_server():
     async with raw_server() as server:
         for name, data in MALFORMED.items():
+            server.notifications.clear()
             server.write(data)
             took = await server.alive()
             assert took < 5000, f"{name}: answered only after {took:.0f} ms"
-        # Errors are reported (pygls shows them), never a crash or a hung reader.
+            errors = [m["error"]["code"] for m in server.notifications if m.get("id", 0) is None]
+            if name in UNREADABLE_CODES:
+                assert errors == [UNREADABLE_CODES[name]], (name, server.notifications)
+            # Never pygls's "Error in server" popup for the client's bad bytes.
+            shown = [m for m in server.notifications if m.get("method") == "window/showMessage"]
+            assert not shown, (name, shown)
         assert server.process.returncode is None
 
 
