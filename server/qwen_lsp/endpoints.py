@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-import httpx
-
 from .model.client import TransportName, build_http_client
+from .model.errors import ModelError
+from .model.http import HttpClient
 from .settings import EndpointSettings
 
 ServerKind = Literal[
@@ -187,17 +187,17 @@ def classify(probe: ProbeResult, url_kind: ServerKind) -> tuple[ServerKind, list
     return url_kind, []
 
 
-async def _get_json(http: httpx.AsyncClient, url: str) -> tuple[int | None, Any, str]:
+async def _get_json(http: HttpClient, url: str) -> tuple[int | None, Any, str]:
     """(status, JSON or None, connection error text) of one GET."""
     try:
         response = await http.get(url, timeout=PROBE_TIMEOUT_S)
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        return None, None, f"{type(exc).__name__}: {exc}".rstrip(": ")
+    except ModelError as error:
+        return None, None, str(error)
     try:
-        payload = response.json() if response.status_code == 200 else None
+        payload = response.json() if response.status == 200 else None
     except ValueError:
         payload = None
-    return response.status_code, payload, ""
+    return response.status, payload, ""
 
 
 async def probe(endpoint: EndpointSettings, url_kind: ServerKind) -> ProbeResult:

@@ -189,7 +189,7 @@ async def test_unreachable_server_falls_back_to_the_url_guess() -> None:
 async def test_malformed_url_is_unreachable_not_an_exception() -> None:
     detection = await detect_endpoint(endpoint("http://h:abc/v1"))
     assert detection.reachable is False
-    assert "Invalid port" in detection.notes[0]
+    assert "invalid port" in detection.notes[0].lower()
     assert "not answering" in detection.describe()
 
 

@@ -8,27 +8,23 @@ and stops generating.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import re
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
-
-import httpx
+from typing import Any, Literal
 
 from ..settings import EndpointSettings
 from .errors import ModelError
-from .sse import completion_delta, iter_sse_payloads, raise_for_payload_error
+from .http import HttpClient, HttpConfig, Response
+from .sse import DONE, completion_delta, parse_sse_data, raise_for_payload_error
 
 log = logging.getLogger(__name__)
 
 TransportName = Literal["completions", "chat", "infill", "ollama"]
-T = TypeVar("T")
+ERROR_BODY_BYTES = 64 * 1024  # read whole (the connection stays reusable); 2,000 shown
 
 
 @dataclass(frozen=True)
@@ -124,37 +120,26 @@ def classify_status(status: int, body: str, retry_after: str | None) -> ModelErr
 
 
 def classify_exception(exc: Exception) -> ModelError:
+    """A failure that did not come as a ModelError (the HTTP client converts its own)."""
     text = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.TimeoutException):
-        return ModelError("timeout", f"{type(exc).__name__}: {text}")
-    if isinstance(exc, httpx.ConnectError):
-        lowered = text.lower()
-        if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
-            return ModelError("tls", text)
-        return ModelError("connection", text)
-    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
-        return ModelError("protocol", f"connection broke mid-answer: {text}")
-    if isinstance(exc, httpx.TransportError):
+    if isinstance(exc, OSError):
         return ModelError("connection", text)
     return ModelError("protocol", text)
 
 
-def build_http_client(endpoint: EndpointSettings) -> httpx.AsyncClient:
-    verify: bool | str = endpoint.verify_tls
-    if endpoint.verify_tls and endpoint.ca_bundle:
-        verify = endpoint.ca_bundle
-    headers = {"User-Agent": "qwen-lsp", **endpoint.headers}
+def build_http_client(endpoint: EndpointSettings) -> HttpClient:
+    headers = dict(endpoint.headers)
     if endpoint.api_key:
         headers["Authorization"] = f"Bearer {endpoint.api_key}"
-    timeout = httpx.Timeout(endpoint.timeout_s, connect=endpoint.connect_timeout_s)
-    # trust_env=False: the AI traffic uses only the proxy the user configured for it.
-    return httpx.AsyncClient(
-        headers=headers,
-        timeout=timeout,
-        verify=verify,
-        proxy=endpoint.proxy or None,
-        trust_env=False,
-        limits=httpx.Limits(max_connections=16, max_keepalive_connections=4),
+    # Only the proxy configured for the AI traffic; environment proxy variables are not read.
+    return HttpClient(
+        HttpConfig(
+            connect_timeout_s=endpoint.connect_timeout_s,
+            verify_tls=endpoint.verify_tls,
+            ca_bundle=endpoint.ca_bundle,
+            proxy=endpoint.proxy,
+            headers=headers,
+        )
     )
 
 
@@ -241,34 +226,24 @@ class ModelClient:
         deadline = time.monotonic() + (request.timeout_s or self.endpoint.timeout_s)
         self.active_streams += 1
         try:
-            async with self._open(url, body, deadline) as response:
-                if response.status_code != 200:
+            async with self.http.request(
+                "POST", url, json=body, deadline=deadline, limit_name="endpoint.timeout_s"
+            ) as response:
+                if response.status != 200:
                     raw = await self._read_error_body(response, deadline)
-                    raise classify_status(
-                        response.status_code, raw, response.headers.get("retry-after")
-                    )
-                lines = _lines_until(response, deadline)
-                if fmt == "sse":
-                    async for payload in iter_sse_payloads(lines):
-                        if text := completion_delta(payload):
+                    raise classify_status(response.status, raw, response.headers.get("retry-after"))
+                decode = DECODERS[fmt]
+                ended = False
+                while not ended and (lines := await response.read_lines()):
+                    for line in lines:
+                        text, ended = decode(line)
+                        if text:
                             yield text
-                elif fmt == "infill":
-                    async for payload in iter_sse_payloads(lines):
-                        raise_for_payload_error(payload)
-                        if text := _field(payload, "content"):
-                            yield text
-                        if isinstance(payload, dict) and payload.get("stop"):
+                        if ended:
                             break
-                else:
-                    async for line in lines:
-                        payload = _json_line(line)
-                        if payload is None:
-                            continue
-                        raise_for_payload_error(payload)
-                        if text := _field(payload, "response"):
-                            yield text
-                        if payload.get("done"):
-                            break
+                # The answer is complete: the rest of the body (normally just the chunked
+                # terminator, already here) is read so the connection can be reused.
+                response.end_of_answer()
             self.backoff.success()
         except ModelError as error:
             error.detail = redact(error.detail, self._secrets())
@@ -276,7 +251,7 @@ class ModelClient:
             # garbage must not be hit on every keystroke (retry storm).
             self.backoff.failure(error)
             raise
-        except (httpx.HTTPError, OSError) as exc:
+        except OSError as exc:
             error = classify_exception(exc)
             error.detail = redact(error.detail, self._secrets())
             self.backoff.failure(error)
@@ -284,31 +259,15 @@ class ModelClient:
         finally:
             self.active_streams -= 1
 
-    @contextlib.asynccontextmanager
-    async def _open(
-        self, url: str, body: dict[str, Any], deadline: float
-    ) -> AsyncIterator[httpx.Response]:
-        """Send and wait for the headers within the deadline; always close the response."""
-        http_request = self.http.build_request("POST", url, json=body)
-        response = await _within(
-            self.http.send(http_request, stream=True),
-            max(0.05, deadline - time.monotonic()),
-            "no answer from the endpoint within endpoint.timeout_s",
-        )
-        try:
-            yield response
-        finally:
-            await response.aclose()
-
     async def complete(self, request: GenerationRequest) -> str:
         """The whole answer as one string (code actions, doctor)."""
         parts = [part async for part in self.stream(request)]
         return "".join(parts)
 
-    async def _read_error_body(self, response: httpx.Response, deadline: float) -> str:
+    async def _read_error_body(self, response: Response, deadline: float) -> str:
         try:
-            raw = await _within(response.aread(), max(0.1, deadline - time.monotonic()), "")
-        except (ModelError, httpx.HTTPError):
+            raw = await response.read(ERROR_BODY_BYTES, max(deadline, time.monotonic() + 0.1))
+        except ModelError:
             return ""
         return raw[:2000].decode("utf-8", "replace")
 
@@ -316,13 +275,56 @@ class ModelClient:
         """GET /models (doctor and endpoint detection)."""
         try:
             response = await self.http.get(f"{self.base_url}/models", timeout=5.0)
-        except httpx.HTTPError as exc:
-            raise classify_exception(exc) from None
-        if response.status_code != 200:
-            raise classify_status(response.status_code, response.text, None)
-        data = response.json()
+        except ModelError as error:
+            error.detail = redact(error.detail, self._secrets())
+            raise
+        if response.status != 200:
+            error = classify_status(response.status, response.text, None)
+            error.detail = redact(error.detail, self._secrets())
+            raise error
+        try:
+            data = response.json()
+        except ValueError:
+            raise ModelError("protocol", "GET /models did not answer JSON") from None
         models = data.get("data") if isinstance(data, dict) else None
         return models if isinstance(models, list) else []
+
+
+def _sse_line(line: str) -> tuple[str, bool]:
+    """(text, the answer ended) for one line of an OpenAI SSE stream."""
+    payload = parse_sse_data(line)
+    if payload is None:
+        return "", False
+    if payload is DONE:
+        return "", True
+    return completion_delta(payload), False
+
+
+def _infill_line(line: str) -> tuple[str, bool]:
+    """llama.cpp's /infill stream: SSE without [DONE]; the last payload says ``stop``."""
+    payload = parse_sse_data(line)
+    if payload is None:
+        return "", False
+    if payload is DONE:
+        return "", True
+    raise_for_payload_error(payload)
+    return _field(payload, "content"), bool(payload.get("stop"))
+
+
+def _ndjson_line(line: str) -> tuple[str, bool]:
+    """Ollama's /api/generate stream: one JSON object a line, the last with ``done``."""
+    payload = _json_line(line)
+    if payload is None:
+        return "", False
+    raise_for_payload_error(payload)
+    return _field(payload, "response"), bool(payload.get("done"))
+
+
+DECODERS: dict[str, Callable[[str], tuple[str, bool]]] = {
+    "sse": _sse_line,
+    "infill": _infill_line,
+    "ndjson": _ndjson_line,
+}
 
 
 def _field(payload: Any, name: str) -> str:
@@ -343,51 +345,3 @@ def _json_line(line: str) -> dict[str, Any] | None:
     if not isinstance(payload, dict):
         raise ModelError("protocol", "stream line is not an object")
     return payload
-
-
-async def _lines_until(response: httpx.Response, deadline: float) -> AsyncIterator[str]:
-    """Response lines, failing with a timeout once the whole-request deadline has passed."""
-    iterator = response.aiter_lines().__aiter__()
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise ModelError("timeout", "the answer took longer than endpoint.timeout_s")
-        try:
-            line = await _within(
-                iterator.__anext__(), remaining, "the answer took longer than endpoint.timeout_s"
-            )
-        except StopAsyncIteration:
-            return
-        yield line
-
-
-async def _within(awaitable: Awaitable[T], seconds: float, timeout_message: str) -> T:
-    """Await with a time limit; past it raise ModelError("timeout", timeout_message).
-
-    Not ``asyncio.wait_for``: before Python 3.12 it swallows a cancellation that lands in the
-    loop turn in which the awaited result arrives, and the cancelled stream then ran to its end
-    (against llama.cpp at ~4 ms a token, about one cancel in five was lost).
-    """
-    if sys.version_info >= (3, 11):
-        try:
-            async with asyncio.timeout(seconds):
-                return await awaitable
-        except TimeoutError:
-            raise ModelError("timeout", timeout_message) from None
-    task, expired = asyncio.current_task(), False  # pragma: no cover - Python 3.10 only
-
-    def expire() -> None:  # pragma: no cover
-        nonlocal expired
-        expired = True
-        if task is not None:
-            task.cancel()
-
-    handle = asyncio.get_running_loop().call_later(seconds, expire)  # pragma: no cover
-    try:  # pragma: no cover
-        return await awaitable
-    except asyncio.CancelledError:  # pragma: no cover
-        if expired:
-            raise ModelError("timeout", timeout_message) from None
-        raise
-    finally:  # pragma: no cover
-        handle.cancel()

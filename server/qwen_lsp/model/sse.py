@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 from .errors import ModelError
@@ -56,13 +55,3 @@ def completion_delta(payload: Any) -> str:
         raise ModelError("protocol", "stream delta is not an object")
     # Reasoning models stream their thoughts separately; we only want the answer.
     return delta.get("content") or ""
-
-
-async def iter_sse_payloads(lines: AsyncIterator[str]) -> AsyncIterator[Any]:
-    """Decoded payloads of an SSE stream, stopping at ``[DONE]``."""
-    async for line in lines:
-        payload = parse_sse_data(line.rstrip("\r"))
-        if payload is DONE:
-            return
-        if payload is not None:
-            yield payload
