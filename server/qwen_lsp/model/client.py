@@ -1,9 +1,9 @@
 """The model endpoint: OpenAI-compatible transports, streamed and cancellable, with backoff.
 
-Cancellation is structural: every stream is consumed inside ``async with client.stream(...)``, so
-when the awaiting task is cancelled (cancel-previous, ``$/cancelRequest``, a time limit) the
-response is closed and the HTTP connection dropped at once — the model server sees the disconnect
-and stops generating.
+Cancellation is structural: every stream is read inside the HTTP client's request block, so when
+the consumer stops early or its task is cancelled (cancel-previous, ``$/cancelRequest``, a time
+limit) the HTTP connection is dropped at once — the model server sees the disconnect and stops
+generating. A stream read to the end of its answer leaves its connection in the pool.
 """
 
 from __future__ import annotations

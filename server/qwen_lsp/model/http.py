@@ -23,6 +23,8 @@ import asyncio
 import base64
 import json as jsonlib
 import logging
+import os
+import socket
 import ssl
 import sys
 import time
@@ -335,13 +337,15 @@ def _expire(waiter: asyncio.Future[bool]) -> None:
 
 
 def _describe(exc: BaseException) -> str:
-    """An OS or TLS error in a few words (strerror / reason rather than the full repr)."""
+    """An OS or TLS error in a few words ("Connection refused", the certificate problem)."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         return exc.verify_message or str(exc)
     if isinstance(exc, ssl.SSLError):
-        return exc.reason or str(exc)
-    if isinstance(exc, OSError) and exc.strerror:
+        return str(exc)
+    if isinstance(exc, socket.gaierror) and exc.strerror:
         return exc.strerror
+    if isinstance(exc, OSError) and exc.errno:
+        return os.strerror(exc.errno)
     return str(exc) or type(exc).__name__
 
 
