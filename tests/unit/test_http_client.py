@@ -4,13 +4,16 @@ early stop, stale connections, failures, TLS and proxies."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import time
+from collections.abc import Callable
 
 import pytest
 
 from qwen_lsp.model import http as http_module
+from qwen_lsp.model.client import GenerationRequest, ModelClient, TransportName
 from qwen_lsp.model.errors import ModelError
 from qwen_lsp.model.http import (
     MAX_IDLE_CONNECTIONS,
@@ -20,6 +23,8 @@ from qwen_lsp.model.http import (
     parse_proxy,
     parse_url,
 )
+from qwen_lsp.settings import EndpointSettings
+from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.http_servers import (
     CHUNKED_HEAD,
     LAST_CHUNK,
@@ -55,6 +60,14 @@ async def failure(http: HttpClient, url: str, timeout: float = 5.0) -> ModelErro
     with pytest.raises(ModelError) as caught:
         await http.get(url, timeout=timeout)
     return caught.value
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 2.0) -> None:
+    """Wait until ``check()`` holds (for what the client does in the background)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.005)
 
 
 def free_port() -> int:
@@ -111,11 +124,8 @@ async def test_aclose_closes_idle_connections_and_the_pool_is_bounded() -> None:
         assert http.idle_connections == MAX_IDLE_CONNECTIONS
         await http.aclose()
         assert http.idle_connections == 0
-        for _ in range(100):
-            if server.ended_by_client == 6:
-                break
-            await asyncio.sleep(0.01)
-        assert server.ended_by_client == 6  # 2 closed when the pool overflowed, 4 by aclose
+        # 2 closed when the pool overflowed, 4 by aclose
+        await eventually(lambda: server.ended_by_client == 6)
 
 
 # --- bodies -----------------------------------------------------------------------------------
@@ -248,8 +258,8 @@ async def test_after_the_last_event_the_connection_is_reused(terminator_delay: f
                 while "data: [DONE]" not in lines:
                     lines += await answer.read_lines()
                 answer.end_of_answer()  # stop reading here, as the model client does
-            await asyncio.sleep(terminator_delay * 2)  # a late end is read in the background
-            assert http.idle_connections == 1
+            # A late end is read in the background, then the connection is pooled.
+            await eventually(lambda: http.idle_connections == 1)
         assert server.connections == 1
 
 
@@ -585,3 +595,50 @@ async def test_a_refused_tunnel_is_a_connection_error() -> None:
     ):
         error = await failure(http, "https://127.0.0.1:9/v1/models")
     assert error.kind == "connection" and "403" in error.detail
+
+
+# --- through the model client -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flavor", "transport"),
+    [("openai", "completions"), ("openai", "chat"), ("llamacpp", "infill"), ("ollama", "ollama")],
+)
+async def test_the_model_client_reuses_its_connection_after_each_answer(
+    flavor: str, transport: TransportName
+) -> None:
+    async with FakeOpenAI(flavor=flavor, default=Reply(text="a + b", chunk_size=2)) as fake:
+        model = ModelClient(EndpointSettings(base_url=fake.base_url, model="m"), transport)
+        request = GenerationRequest(prompt="x", prefix="x", suffix="y")
+        for _ in range(3):
+            assert await model.complete(request) == "a + b"
+        assert model.http.idle_connections == 1
+        await model.aclose()
+        assert fake.connections_opened == 1
+        assert [r.outcome for r in fake.requests] == ["completed"] * 3
+
+
+@pytest.mark.parametrize("how", ["break", "cancel"])
+async def test_the_model_client_drops_the_connection_when_its_reader_stops(how: str) -> None:
+    reply = Reply(chunks=["a + ", "b\n", "more"], hang_after_chunks=2)  # still generating
+    async with FakeOpenAI(default=reply) as fake:
+        model = ModelClient(EndpointSettings(base_url=fake.base_url, model="m"))
+        first = asyncio.Event()
+
+        async def read() -> None:
+            async with contextlib.aclosing(model.stream(GenerationRequest(prompt="x"))) as stream:
+                async for delta in stream:
+                    first.set()
+                    if how == "break" and "\n" in delta:
+                        break
+
+        task = asyncio.ensure_future(read())
+        await first.wait()
+        if how == "cancel":
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        (request,) = await fake.wait_for_requests(1)
+        await fake.wait_for_outcome(request, "disconnected", timeout=2)
+        assert model.http.idle_connections == 0
+        assert model.active_streams == 0
+        await model.aclose()
