@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...prompts.fim import STOP_TOKENS
 from ...syntax.languages import language_id_for
+from .prefixview import MAX_BEFORE_CHARS, PrefixView, nth_newline, prefix_view, to_lf
 
 if TYPE_CHECKING:
     from .lexer import Analysis, PrefixState
@@ -23,9 +24,7 @@ if TYPE_CHECKING:
 # The Qwen specials that end a completion (and must never be shown): the set we send as `stop`.
 QWEN_STOP_SEQUENCES: tuple[str, ...] = STOP_TOKENS
 
-# How much of the document around the cursor the filters look at.
-MAX_BEFORE_LINES = 800
-MAX_BEFORE_CHARS = 60_000
+# How much of the document around the cursor the filters look at (before it: see prefixview).
 MAX_AFTER_LINES = 300
 MAX_AFTER_CHARS = 30_000
 TAB_WIDTH = 4
@@ -130,15 +129,15 @@ class PostContext:
         return "\r\n" if "\r\n" in sample else "\n"
 
     @cached_property
+    def prefix_view(self) -> PrefixView:
+        """``before`` plus what is known about the lines above the cursor (shared with earlier
+        requests that had the same lines above)."""
+        return prefix_view(self.prefix)
+
+    @cached_property
     def before(self) -> str:
         """The prefix, ``\\n`` line endings, at most ``MAX_BEFORE_LINES`` lines back."""
-        text = self.prefix[-MAX_BEFORE_CHARS:]
-        text = to_lf(text)
-        if text.count("\n") > MAX_BEFORE_LINES:
-            text = text[_nth_from_end(text, MAX_BEFORE_LINES) :]
-        elif len(text) < len(self.prefix):
-            text = text[text.find("\n") + 1 :] if "\n" in text else text
-        return text
+        return self.prefix_view.before
 
     @cached_property
     def before_is_whole_prefix(self) -> bool:
@@ -151,7 +150,7 @@ class PostContext:
         text = to_lf(self.suffix[:MAX_AFTER_CHARS])
         if self.suffix[MAX_AFTER_CHARS - 1 : MAX_AFTER_CHARS + 1] == "\r\n":
             text = text[:-1]  # a cut CRLF would otherwise leave a stray "\r"
-        cut = _nth_newline(text, MAX_AFTER_LINES)
+        cut = nth_newline(text, MAX_AFTER_LINES)
         return text if cut < 0 else text[:cut]
 
     @cached_property
@@ -172,8 +171,8 @@ class PostContext:
 
     @cached_property
     def lines_above(self) -> list[str]:
-        """Whole lines before the cursor's line, nearest last."""
-        return self.before.split("\n")[:-1]
+        """Whole lines before the cursor's line, nearest last (shared: do not mutate)."""
+        return self.prefix_view.lines_above()
 
     @cached_property
     def lines_below(self) -> list[str]:
@@ -234,33 +233,6 @@ Filter = Callable[[Candidate, PostContext], "Candidate | None"]
 
 
 # ----- small text helpers ------------------------------------------------------------------
-
-
-def to_lf(text: str) -> str:
-    """``\\r\\n`` and lone ``\\r`` to ``\\n``."""
-    if "\r" not in text:
-        return text
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _nth_newline(text: str, n: int) -> int:
-    """Index of the n-th ``\\n`` (1-based), or -1."""
-    pos = -1
-    for _ in range(n):
-        pos = text.find("\n", pos + 1)
-        if pos < 0:
-            return -1
-    return pos
-
-
-def _nth_from_end(text: str, n: int) -> int:
-    """Start index of the text after the n-th ``\\n`` counted from the end."""
-    pos = len(text)
-    for _ in range(n):
-        pos = text.rfind("\n", 0, pos)
-        if pos < 0:
-            return 0
-    return pos + 1
 
 
 LEADING_WS = re.compile(r"[ \t]*")

@@ -11,6 +11,8 @@ approximations cancel out.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -21,6 +23,7 @@ CLOSERS = {")": "(", "]": "[", "}": "{"}
 PREFIX_SCAN_LINES = 400  # how far back the bracket stack is taken when the prefix is long
 NEAR_SCAN_LINES = 60  # preferred distance of the scan's start from the cursor
 SUFFIX_SCAN_CHARS = 8000  # how much of the suffix is checked for the closers it supplies
+TAIL_CACHE_ENTRIES = 32  # suffix scans kept across requests (keyed by the text itself)
 
 _DQ = r'"(?:[^"\\\n]|\\[\s\S])*"?'
 _DQ_MULTI = r'"(?:[^"\\]|\\[\s\S])*"?'
@@ -208,25 +211,34 @@ def _safe_start(lines: list[str], last: int, family: str) -> int | None:
     return None
 
 
-def prefix_state(ctx: PostContext) -> PrefixState:
-    """Scan the text before the cursor once; filters resume from the cursor's line."""
-    before = ctx.before
-    lines = before.split("\n")
-    if ctx.before_is_whole_prefix and len(lines) <= PREFIX_SCAN_LINES:
-        start_line: int | None = 0
-    else:
-        start_line = _safe_start(lines, len(lines) - 1, ctx.family)
-    complete = start_line is not None
+def _scan_start(lines: list[str], last: int, whole: bool, family: str) -> tuple[int, bool]:
+    """The line the prefix scan starts at, and whether the scan is complete (starts at the
+    document's start or at a top-level statement). ``lines[:last]`` are the lines above the
+    cursor's line."""
+    if whole and last + 1 <= PREFIX_SCAN_LINES:
+        return 0, True
+    start_line = _safe_start(lines, last, family)
     if start_line is None:
-        start_line = max(0, len(lines) - 1 - PREFIX_SCAN_LINES)
-    start = sum(len(line) + 1 for line in lines[:start_line])
-    window = before[start:]
-    brackets, spans = scan(window, lexer_pattern(ctx.language))
-    resume = window.rfind("\n") + 1
-    for span in spans:
-        if span.start <= resume - 1 < span.end:
-            resume = span.start
-            break
+        return max(0, last - PREFIX_SCAN_LINES), False
+    return start_line, True
+
+
+def _offset_of_line(text: str, lines: list[str], index: int) -> int:
+    """Offset in ``text`` of ``lines[index]`` (``lines`` are ``text`` split at ``\\n``),
+    counted from the end: the scan starts near the cursor, so that is the short way."""
+    return len(text) - sum(map(len, lines[index:])) - (len(lines) - index - 1)
+
+
+def _open_brackets(
+    lines: list[str],
+    start_line: int,
+    brackets: list[tuple[int, str]],
+    spans: list[Span],
+    resume: int,
+) -> tuple[list[tuple[str, int]], list[int]]:
+    """Brackets open at ``resume`` (char, offset in the window that starts at
+    ``lines[start_line]``) and the lines above the cursor's line, from ``start_line`` on, that
+    start a top-level statement outside any bracket or string."""
     stack: list[tuple[str, int]] = []
     line_start = 0
     top_level: list[int] = []
@@ -253,21 +265,104 @@ def prefix_state(ctx: PostContext) -> PrefixState:
             stack.append((char, pos))
         elif stack:
             stack.pop()
-    continuation = "([{" if ctx.family == "indent" else "(["
+    return stack, top_level
+
+
+def _statement_indent(window: str, stack: list[tuple[str, int]], family: str) -> str | None:
+    """The indentation of the line where the statement the cursor continues starts, when the
+    brackets open at the cursor are all continuation brackets; else None."""
+    continuation = "([{" if family == "indent" else "(["
     outermost = None
     for char, pos in reversed(stack):
         if char not in continuation:
             break
         outermost = pos
-    statement_indent = None
-    if outermost is not None:
-        line_start = window.rfind("\n", 0, outermost) + 1
-        statement_indent = leading_ws(window[line_start:outermost])
+    if outermost is None:
+        return None
+    line_start = window.rfind("\n", 0, outermost) + 1
+    return leading_ws(window[line_start:outermost])
+
+
+@dataclass(frozen=True)
+class _AboveState:
+    """The lexer's state at the start of the cursor's line, from the lines above alone; only
+    valid when ``clean`` (no string or comment runs into the cursor's line)."""
+
+    clean: bool
+    stack: tuple[str, ...] = ()
+    complete: bool = False
+    statement_indent: str | None = None
+    top_level_lines: tuple[int, ...] = ()
+
+
+def _above_state(ctx: PostContext) -> _AboveState:
+    """Scan the lines above the cursor's line (from a safe start) on their own.
+
+    When that scan ends in plain code, scanning the window up to the cursor gives exactly the
+    same tokens up to the cursor's line: every token that can run past a line end (block
+    comments, multi-line strings, ``"…\\`` continuations) also runs to the end of the shorter
+    text, which the clean check rejects, and all others end on their own line. So the result
+    depends on the lines above only and is kept with them (``PrefixView.store``)."""
+    view = ctx.prefix_view
+    pattern = lexer_pattern(ctx.language)
+    key = ("above_state", pattern.pattern, ctx.family, ctx.before_is_whole_prefix)
+    state = view.store.get(key)
+    if state is not None:
+        return state
+    lines = ctx.lines_above
+    above = view.above
+    start_line, complete = _scan_start(lines, len(lines), ctx.before_is_whole_prefix, ctx.family)
+    window = above[_offset_of_line(above, [*lines, ""], start_line) :]
+    brackets, spans, clean = _scan(window, pattern)
+    if not clean:
+        state = _AboveState(False)
+    else:
+        stack, top_level = _open_brackets([*lines, ""], start_line, brackets, spans, len(window))
+        state = _AboveState(
+            True,
+            tuple(char for char, _pos in stack),
+            complete,
+            _statement_indent(window, stack, ctx.family),
+            tuple(top_level),
+        )
+    view.store[key] = state
+    return state
+
+
+def prefix_state(ctx: PostContext) -> PrefixState:
+    """The lexer's state at the cursor's line; reuses the scan of the lines above when an
+    earlier request had the same ones."""
+    above = _above_state(ctx)
+    if not above.clean:
+        return full_prefix_state(ctx)
+    return PrefixState(
+        above.stack,
+        ctx.before[ctx.prefix_view.above_len :],
+        above.complete,
+        above.statement_indent,
+        above.top_level_lines,
+    )
+
+
+def full_prefix_state(ctx: PostContext) -> PrefixState:
+    """Scan the text before the cursor once; filters resume from the cursor's line."""
+    before = ctx.before
+    lines = before.split("\n")
+    whole = ctx.before_is_whole_prefix
+    start_line, complete = _scan_start(lines, len(lines) - 1, whole, ctx.family)
+    window = before[_offset_of_line(before, lines, start_line) :]
+    brackets, spans = scan(window, lexer_pattern(ctx.language))
+    resume = window.rfind("\n") + 1
+    for span in spans:
+        if span.start <= resume - 1 < span.end:
+            resume = span.start
+            break
+    stack, top_level = _open_brackets(lines, start_line, brackets, spans, resume)
     return PrefixState(
         tuple(char for char, _pos in stack),
         window[resume:],
         complete,
-        statement_indent,
+        _statement_indent(window, stack, ctx.family),
         tuple(top_level),
     )
 
@@ -280,7 +375,7 @@ def depth_zero_lines(ctx: PostContext) -> list[int]:
     for _pos, char in scan(state.resume_text, lexer_pattern(ctx.language))[0]:
         _push_or_pop(stack, char)
     tail = ctx.after[:SUFFIX_SCAN_CHARS]
-    brackets = _tail_scan(ctx, 0)[0]
+    brackets = _tail_scan(ctx, 0).brackets
     ends: list[int] = []
     line, newline = -1, tail.find("\n")
     for pos, char in [*brackets, (len(tail) + 1, "")]:
@@ -331,13 +426,108 @@ class Analysis:
         return self.mismatches + self.overflow + self.unclosed
 
 
-def _tail_scan(ctx: PostContext, replace_chars: int) -> tuple[list[tuple[int, str]], list[Span]]:
-    """The suffix scanned on its own (cached per context and replace count)."""
+@dataclass(frozen=True)
+class TailScan:
+    """The suffix scanned on its own, and what its brackets do to brackets open before it.
+
+    The suffix's own brackets only ever close each other (any closer closes the innermost
+    bracket the suffix opened), so all that reaches the brackets open before the suffix is the
+    ``floor_closers``: closers met while none of the suffix's own brackets is open, in order.
+    ``depth`` is how many of its own are still open at its end."""
+
+    brackets: list[tuple[int, str]]
+    spans: list[Span]
+    floor_closers: tuple[str, ...]
+    depth: int
+
+
+def _reduce(brackets: list[tuple[int, str]]) -> tuple[tuple[str, ...], int]:
+    """``TailScan.floor_closers`` and ``depth`` of a run of brackets."""
+    floor: list[str] = []
+    depth = 0
+    for _pos, char in brackets:
+        if char in OPENERS:
+            depth += 1
+        elif depth:
+            depth -= 1
+        else:
+            floor.append(char)
+    return tuple(floor), depth
+
+
+_tail_cache: OrderedDict[tuple[str, str], TailScan] = OrderedDict()
+_tail_lock = threading.Lock()
+
+
+def scan_tail(tail: str, pattern: re.Pattern[str]) -> TailScan:
+    """``scan`` of a suffix, kept across requests: typing before the cursor leaves the text after
+    it as it is, so consecutive requests scan the same suffix (found by its text)."""
+    key = (pattern.pattern, tail)
+    with _tail_lock:
+        found = _tail_cache.get(key)
+        if found is not None:
+            _tail_cache.move_to_end(key)
+            return found
+    brackets, spans = scan(tail, pattern)
+    result = TailScan(brackets, spans, *_reduce(brackets))
+    with _tail_lock:
+        _tail_cache[key] = result
+        while len(_tail_cache) > TAIL_CACHE_ENTRIES:
+            _tail_cache.popitem(last=False)
+    return result
+
+
+def clear_caches() -> None:
+    """Forget the suffix scans kept across requests (tests)."""
+    with _tail_lock:
+        _tail_cache.clear()
+
+
+def _tail_scan(ctx: PostContext, replace_chars: int) -> TailScan:
+    """The suffix after the ``replace_chars`` the completion replaces, scanned on its own."""
     cache = ctx.memo.setdefault("tail_scan", {})
     if replace_chars not in cache:
         tail = ctx.after[replace_chars : replace_chars + SUFFIX_SCAN_CHARS]
-        cache[replace_chars] = scan(tail, lexer_pattern(ctx.language))
+        cache[replace_chars] = scan_tail(tail, lexer_pattern(ctx.language))
     return cache[replace_chars]
+
+
+def _line_starts(text: str, offset: int) -> list[int]:
+    """Offsets (plus ``offset``) of the starts of ``text``'s lines after the first."""
+    starts: list[int] = []
+    newline = text.find("\n")
+    while newline >= 0:
+        starts.append(offset + newline + 1)
+        newline = text.find("\n", newline + 1)
+    return starts
+
+
+def _close_from_suffix(
+    result: Analysis,
+    stack: list[str],
+    base: int,
+    floor_closers: tuple[str, ...],
+    complete: bool,
+) -> None:
+    """Apply the suffix's ``floor_closers`` to the brackets open at the end of the completion:
+    count mismatches and overflow, and record which levels open at the cursor they close."""
+    closes: set[int] = set()
+    for char in floor_closers:
+        if not stack:
+            result.overflow += complete
+            continue
+        # Recover from an opener or two the suffix leaves open (a `(` typed without its `)`).
+        want = CLOSERS[char]
+        depth = next((d for d in range(1, min(3, len(stack)) + 1) if stack[-d] == want), 0)
+        if depth:
+            result.mismatches += depth - 1
+            del stack[len(stack) - depth :]
+            if len(stack) < base:
+                closes.add(base - 1 - len(stack))
+        else:
+            result.mismatches += 1
+            stack.pop()
+    result.suffix_closes = frozenset(closes)
 
 
 def analyse(ctx: PostContext, text: str, replace_chars: int = 0) -> Analysis:
@@ -349,14 +539,15 @@ def analyse(ctx: PostContext, text: str, replace_chars: int = 0) -> Analysis:
     pattern = lexer_pattern(ctx.language)
     brackets, spans, clean = _scan(head + text, pattern)
     if clean and text[-1:] not in ("/", "\\") and tail[:1] not in ("*", "/", "=", "'", '"'):
-        tail_brackets, tail_spans = _tail_scan(ctx, replace_chars)
-        brackets += [(pos + c1, char) for pos, char in tail_brackets]
-        spans += [Span(span.start + c1, span.end + c1, span.quote) for span in tail_spans]
+        # The suffix scans the same on its own: only its reduced brackets matter here.
+        tail_scan = _tail_scan(ctx, replace_chars)
+        floor_closers, tail_depth = tail_scan.floor_closers, tail_scan.depth
     else:
         brackets, spans = scan(head + text + tail, pattern)
+        floor_closers, tail_depth = _reduce([b for b in brackets if b[0] >= c1])
     result = Analysis()
 
-    line_starts = [c0 + i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    line_starts = _line_starts(text, c0)
     near = [span for span in spans if span.start < c1 and span.end > c0]
     result.line_in_string = [False] + [
         any(span.start <= start - 1 < span.end for span in near) for start in line_starts
@@ -378,7 +569,6 @@ def analyse(ctx: PostContext, text: str, replace_chars: int = 0) -> Analysis:
     for pos, char in brackets[index:]:
         if pos >= c1:
             break
-        index += 1
         while len(depths) <= len(line_starts) and line_starts[len(depths) - 1] <= pos:
             depths.append(len(stack) - floor)
         if char in CLOSERS and len(stack) <= floor:
@@ -398,28 +588,7 @@ def analyse(ctx: PostContext, text: str, replace_chars: int = 0) -> Analysis:
     result.line_depth = depths
     result.unmatched = sorted(unmatched)
 
-    closes: set[int] = set()
-    sfloor = len(stack)
-    for _pos, char in brackets[index:]:
-        if char in OPENERS or len(stack) > sfloor:
-            _push_or_pop(stack, char)
-            continue
-        if not stack:
-            result.overflow += state.complete
-            continue
-        # Recover from an opener or two the suffix leaves open (a `(` typed without its `)`).
-        want = CLOSERS[char]
-        depth = next((d for d in range(1, min(3, len(stack)) + 1) if stack[-d] == want), 0)
-        if depth:
-            result.mismatches += depth - 1
-            del stack[len(stack) - depth :]
-            if len(stack) < base:
-                closes.add(base - 1 - len(stack))
-        else:
-            result.mismatches += 1
-            stack.pop()
-        sfloor = len(stack)
-    result.suffix_closes = frozenset(closes)
+    _close_from_suffix(result, stack, base, floor_closers, state.complete)
     if ctx.after_is_whole_suffix and replace_chars + SUFFIX_SCAN_CHARS >= len(ctx.after):
-        result.unclosed = len(stack)
+        result.unclosed = len(stack) + tail_depth
     return result

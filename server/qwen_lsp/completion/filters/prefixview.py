@@ -1,0 +1,145 @@
+"""The text before the cursor as the filters see it (``PostContext.before``), shared between
+requests whose lines above the cursor are the same.
+
+Each keystroke is a new request with a new prefix, but the lines above the cursor's line rarely
+change between two of them. Cutting the prefix down to ``MAX_BEFORE_LINES`` lines, splitting it
+into lines and lexing them cost far more than the keystroke itself on a large file, so they are
+done once per distinct "lines above" and kept in a small cache. Entries are found by content,
+never by document or version: a hit means the text that decides the result is byte-for-byte the
+same, so switching documents, edits above the cursor and undo need no invalidation.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_BEFORE_LINES = 800
+MAX_BEFORE_CHARS = 60_000
+CACHE_ENTRIES = 8  # a few open documents (or cursor lines) at once
+
+# How ``before`` was cut from the prefix; only the first two can be reused by a later prefix
+# (and only when the prefix has no carriage returns: see ``prefix_view``).
+WHOLE = "whole"  # before is the whole prefix
+CUT_LINES = "cut_lines"  # before starts after the MAX_BEFORE_LINES-th newline from the end
+OTHER = "other"  # cut at the character limit
+
+
+def to_lf(text: str) -> str:
+    """``\\r\\n`` and lone ``\\r`` to ``\\n``."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def nth_from_end(text: str, n: int) -> int:
+    """Start index of the text after the n-th ``\\n`` counted from the end (0 if fewer)."""
+    parts = text.rsplit("\n", n)  # one C call instead of n rfind calls
+    return len(parts[0]) + 1 if len(parts) > n else 0
+
+
+def nth_newline(text: str, n: int) -> int:
+    """Index of the n-th ``\\n`` (1-based), or -1."""
+    parts = text.split("\n", n)
+    return len(text) - len(parts[-1]) - 1 if len(parts) > n else -1
+
+
+def cut_before(prefix: str) -> tuple[str, str]:
+    """``before`` (the prefix with ``\\n`` line endings, at most ``MAX_BEFORE_LINES`` lines
+    and about ``MAX_BEFORE_CHARS`` characters back) and how it was cut."""
+    text = to_lf(prefix[-MAX_BEFORE_CHARS:])
+    parts = text.rsplit("\n", MAX_BEFORE_LINES)
+    if len(parts) > MAX_BEFORE_LINES and "\n" in parts[0]:  # more than MAX_BEFORE_LINES
+        return text[len(parts[0]) + 1 :], CUT_LINES
+    if len(text) < len(prefix):
+        return (text[text.find("\n") + 1 :] if "\n" in text else text), OTHER
+    return text, WHOLE
+
+
+@dataclass
+class Entry:
+    """The lines above the cursor of one prefix: ``prefix[start:line_start]``."""
+
+    line_start: int  # offset of the cursor's line in the prefix
+    start: int  # offset in the prefix where ``above`` starts
+    above: str
+    kind: str
+    # Anything computed from ``above`` alone (split lines, the lexer's state at its end).
+    store: dict[Any, Any] = field(default_factory=dict)
+
+    def matches(self, prefix: str, line_start: int, window_start: int) -> bool:
+        """Would ``cut_before(prefix)`` give ``above`` + the cursor's line?
+
+        The caller has checked that the prefix's last ``MAX_BEFORE_CHARS`` have no ``\\r``."""
+        if line_start != self.line_start or not prefix.startswith(self.above, self.start):
+            return False
+        if self.kind == WHOLE:
+            # Same lines, so the same (small enough) number of newlines; the cursor's line
+            # may have grown past the character limit.
+            return window_start == 0
+        # ``above`` holds the last MAX_BEFORE_LINES - 1 newlines; the cut stays where it is
+        # while the newline before ``above`` and another one before it are in the window.
+        newline = self.start - 1
+        return (
+            newline >= window_start
+            and prefix[newline] == "\n"
+            and prefix.rfind("\n", window_start, newline) >= 0
+        )
+
+
+@dataclass(frozen=True)
+class PrefixView:
+    """``before`` and the number of its characters on lines above the cursor's line, plus a
+    store for values derived from those lines (shared with other requests when cached)."""
+
+    before: str
+    above_len: int
+    store: dict[Any, Any]
+
+    @property
+    def above(self) -> str:
+        return self.before[: self.above_len]
+
+    def lines_above(self) -> list[str]:
+        """Whole lines before the cursor's line, nearest last (shared: do not mutate)."""
+        lines = self.store.get("lines_above")
+        if lines is None:
+            lines = self.store["lines_above"] = self.above.split("\n")[:-1]
+        return lines
+
+
+_entries: list[Entry] = []
+_lock = threading.Lock()
+
+
+def prefix_view(prefix: str) -> PrefixView:
+    """The view of ``prefix``, reusing the work done for an earlier prefix with the same lines
+    above the cursor (checked by comparing the text: a memcmp, no hashing)."""
+    line_start = prefix.rfind("\n") + 1
+    window_start = max(0, len(prefix) - MAX_BEFORE_CHARS)
+    cacheable = prefix.find("\r", window_start) < 0
+    if cacheable:
+        with _lock:
+            for index, entry in enumerate(_entries):
+                if entry.matches(prefix, line_start, window_start):
+                    if index:
+                        _entries.insert(0, _entries.pop(index))
+                    before = entry.above + prefix[line_start:]
+                    return PrefixView(before, len(entry.above), entry.store)
+    before, kind = cut_before(prefix)
+    above_len = before.rfind("\n") + 1
+    view = PrefixView(before, above_len, {})
+    if cacheable and kind != OTHER:
+        start = line_start - above_len
+        entry = Entry(line_start, start, before[:above_len], kind, view.store)
+        with _lock:
+            _entries.insert(0, entry)
+            del _entries[CACHE_ENTRIES:]
+    return view
+
+
+def clear() -> None:
+    """Forget every cached entry (tests)."""
+    with _lock:
+        _entries.clear()
