@@ -17,7 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tree_sitter import Parser
 
-from qwen_lsp.completion.filters import lexer, prefixview
+from qwen_lsp.completion.filters import lexer, prefixview, suffixview
+from qwen_lsp.completion.filters.base import (
+    DEFAULT_INDENT,
+    SPACE_INDENT,
+    TAB_INDENT,
+    detect_indent_unit,
+)
 from qwen_lsp.completion.filters.lexer import Analysis, analyse, full_prefix_state
 from qwen_lsp.completion.filters.prefixview import MAX_BEFORE_CHARS, MAX_BEFORE_LINES, prefix_view
 from qwen_lsp.completion.filters.syntax import SyntaxChecker, find_snippet
@@ -36,9 +42,11 @@ SETTINGS = settings(
 @pytest.fixture(autouse=True)
 def _empty_caches() -> Iterator[None]:
     prefixview.clear()
+    suffixview.clear()
     lexer.clear_caches()
     yield
     prefixview.clear()
+    suffixview.clear()
     lexer.clear_caches()
 
 
@@ -185,6 +193,99 @@ class TestPrefixView:
 
 
 # ----- the suffix -------------------------------------------------------------------------------
+
+
+def reference_after(suffix: str) -> str:
+    """``PostContext.after`` computed from scratch, one newline at a time."""
+    text = suffix[: suffixview.MAX_AFTER_CHARS]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if suffix[suffixview.MAX_AFTER_CHARS - 1 : suffixview.MAX_AFTER_CHARS + 1] == "\r\n":
+        text = text[:-1]
+    pos = -1
+    for _ in range(suffixview.MAX_AFTER_LINES):
+        pos = text.find("\n", pos + 1)
+        if pos < 0:
+            return text
+    return text[:pos]
+
+
+def check_after(suffix: str) -> None:
+    ctx = PostContext(prefix="x = ", suffix=suffix)
+    expected = reference_after(suffix)
+    assert ctx.after == expected
+    assert ctx.lines_below == expected.split("\n")[1:]
+    assert ctx.line_after == expected.split("\n")[0]
+
+
+class TestSuffixView:
+    def test_typing_before_the_cursor_keeps_the_suffix_view(self) -> None:
+        suffix = "\n    return (a, [b])\n" * 400
+        first = PostContext(prefix="def f(a):\n    x = ", suffix=suffix)
+        second = PostContext(prefix="def f(a):\n    x = y", suffix=suffix)
+        assert first.lines_below is second.lines_below
+        check_after(suffix)
+
+    def test_an_edit_after_the_cursor_is_seen(self) -> None:
+        suffix = "\n    return (a, [b])\n" * 400
+        check_after(suffix)
+        check_after(suffix.replace("return", "yield", 1))
+        check_after(suffix[:-1])  # beyond the window: the same view is right
+        check_after(suffix)  # undo
+
+    @pytest.mark.parametrize("lines", [299, 300, 301])
+    def test_around_the_limits(self, lines: int) -> None:
+        check_after("x\n" * lines)
+        filler = "y" * (suffixview.MAX_AFTER_CHARS - 1)
+        for tail in ("\r\nz", "\rz", "z\r\n", "\n\r"):
+            check_after(filler + tail)
+
+
+# ----- indentation --------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(
+    above=st.lists(st.sampled_from(["", "x", "  x", "    x", "\tx", "\t\tx", "   x", "  \tx"])),
+    below=st.lists(st.sampled_from(["", "y", "  y", "    y", "\ty", "        y", "\t  y"])),
+    typed=st.lists(st.sampled_from(["", "a", "  ", "\t"]), min_size=1, max_size=3),
+    language=st.sampled_from(["python", "go", "c"]),
+)
+def test_indentation_unit_and_styles_match_one_pass_over_the_lines(
+    above: list[str], below: list[str], typed: list[str], language: str
+) -> None:
+    prefix = "\n".join(above) + ("\n" if above else "")
+    suffix = "\n" + "\n".join(below)
+    for line in typed:  # keystrokes: the tallies of the lines above and below are reused
+        ctx = PostContext(prefix=prefix + line, suffix=suffix, language_id=language)
+        expected = detect_indent_unit(
+            ctx.lines_above[-400:] + ctx.lines_below[:100], DEFAULT_INDENT.get(language, "    ")
+        )
+        assert ctx.unit == expected
+        sample = ctx.before[-12_000:] + "\n" + ctx.after[:4000]
+        styles = (TAB_INDENT.search(sample) is not None, SPACE_INDENT.search(sample) is not None)
+        assert ctx.indent_styles == styles
+
+
+@pytest.mark.parametrize("key_line", ["        x", "\tx"])
+def test_indentation_step_across_the_cursor(key_line: str) -> None:
+    # The first line below is measured against the last line above, not against column 0.
+    for typed in ("", "a"):
+        ctx = PostContext(prefix=f"{key_line}\n{typed}", suffix="\n    y\n        y\n")
+        assert ctx.unit == detect_indent_unit(ctx.lines_above + ctx.lines_below)
+
+
+def test_indentation_of_a_suffix_shared_by_different_lines_above() -> None:
+    for prefix in ("x\n", "        x\n", "x\n"):
+        ctx = PostContext(prefix=prefix, suffix="\n    y\n        y\n")
+        assert ctx.unit == detect_indent_unit(ctx.lines_above + ctx.lines_below)
+
+
+def test_indentation_ties_are_broken_by_first_occurrence() -> None:
+    # Steps 2 and 4 occur equally often; the one seen first (below the cursor here) wins.
+    above = "a\n" * 3
+    below = "\n  b\nc\n    d\nc\n  b\nc\n    d\n"
+    ctx = PostContext(prefix=above, suffix=below)
+    assert ctx.unit == detect_indent_unit(ctx.lines_above + ctx.lines_below) == "  "
 
 
 def reference_analyse(ctx: PostContext, text: str, replace_chars: int = 0) -> Analysis:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...prompts.fim import STOP_TOKENS
 from ...syntax.languages import language_id_for
-from .prefixview import MAX_BEFORE_CHARS, PrefixView, nth_newline, prefix_view, to_lf
+from .prefixview import MAX_BEFORE_CHARS, PrefixView, prefix_view, to_lf
+from .suffixview import MAX_AFTER_CHARS, SuffixView, suffix_view
 
 if TYPE_CHECKING:
     from .lexer import Analysis, PrefixState
@@ -24,10 +25,10 @@ if TYPE_CHECKING:
 # The Qwen specials that end a completion (and must never be shown): the set we send as `stop`.
 QWEN_STOP_SEQUENCES: tuple[str, ...] = STOP_TOKENS
 
-# How much of the document around the cursor the filters look at (before it: see prefixview).
-MAX_AFTER_LINES = 300
-MAX_AFTER_CHARS = 30_000
+# How much of the document around the cursor the filters look at: see prefixview, suffixview.
 TAB_WIDTH = 4
+INDENT_LINES_ABOVE = 400  # lines the indentation unit is detected from
+INDENT_LINES_BELOW = 100
 
 # Indentation when the document does not show any yet (gofmt uses tabs).
 DEFAULT_INDENT = {"go": "\t", "makefile": "\t"}
@@ -145,13 +146,15 @@ class PostContext:
         return len(self.prefix) <= MAX_BEFORE_CHARS and len(self.before) == len(to_lf(self.prefix))
 
     @cached_property
+    def suffix_view(self) -> SuffixView:
+        """``after`` plus what is known about it (shared with earlier requests that had the
+        same text after the cursor)."""
+        return suffix_view(self.suffix)
+
+    @cached_property
     def after(self) -> str:
         """The suffix, ``\\n`` line endings, at most ``MAX_AFTER_LINES`` lines ahead."""
-        text = to_lf(self.suffix[:MAX_AFTER_CHARS])
-        if self.suffix[MAX_AFTER_CHARS - 1 : MAX_AFTER_CHARS + 1] == "\r\n":
-            text = text[:-1]  # a cut CRLF would otherwise leave a stray "\r"
-        cut = nth_newline(text, MAX_AFTER_LINES)
-        return text if cut < 0 else text[:cut]
+        return self.suffix_view.after
 
     @cached_property
     def after_is_whole_suffix(self) -> bool:
@@ -176,8 +179,8 @@ class PostContext:
 
     @cached_property
     def lines_below(self) -> list[str]:
-        """Whole lines after the cursor's line, nearest first."""
-        return self.after.split("\n")[1:]
+        """Whole lines after the cursor's line, nearest first (shared: do not mutate)."""
+        return self.suffix_view.lines_below()
 
     @cached_property
     def at_blank_line_start(self) -> bool:
@@ -187,17 +190,29 @@ class PostContext:
     @cached_property
     def unit(self) -> str:
         """The indentation unit: given, or detected from the surrounding lines."""
-        return self.indent_unit or detect_indent_unit(
-            self.lines_above[-400:] + self.lines_below[:100],
-            DEFAULT_INDENT.get(self.language, "    "),
-        )
+        if self.indent_unit:
+            return self.indent_unit
+        # The lines above and below are tallied once per distinct text (see the views).
+        above = self.prefix_view.store.get("indent_tally")
+        if above is None:
+            above = tally_indents(self.lines_above[-INDENT_LINES_ABOVE:])
+            self.prefix_view.store["indent_tally"] = above
+        key = ("indent_tally", above.previous)
+        below = self.suffix_view.store.get(key)
+        if below is None:
+            below = tally_indents(self.lines_below[:INDENT_LINES_BELOW], above.previous)
+            self.suffix_view.store[key] = below
+        return above.then(below).unit(DEFAULT_INDENT.get(self.language, "    "))
 
     @cached_property
     def indent_styles(self) -> tuple[bool, bool]:
         """(tabs, spaces): does the nearby code indent with tabs / with runs of spaces?"""
         sample = self.before[-12_000:] + "\n" + self.after[:4000]
-        tabs = TAB_INDENT.search(sample) is not None
-        spaces = SPACE_INDENT.search(sample) is not None
+        # Each pattern needs a character most code lacks (a tab; two spaces at a line start):
+        # looking for that first skips a slow multi-line regex scan.
+        tabs = "\t" in sample and TAB_INDENT.search(sample) is not None
+        maybe_spaces = sample.startswith("  ") or "\n  " in sample
+        spaces = maybe_spaces and SPACE_INDENT.search(sample) is not None
         return tabs, spaces
 
     @cached_property
@@ -264,12 +279,39 @@ def word_chars(text: str) -> int:
     return sum(1 for ch in text if ch.isalnum() or ch == "_")
 
 
-def detect_indent_unit(lines: list[str], default: str = "    ") -> str:
-    """Tab, or the most common positive step between consecutive indentations; ``default``
-    when the lines do not say."""
+@dataclass(frozen=True)
+class IndentTally:
+    """What a run of lines says about the indentation unit: lines indented with tabs / with
+    spaces, how often each positive step between consecutive indentations occurs (in order of
+    first occurrence), and the indentation of the last non-blank line."""
+
+    tabs: int = 0
+    spaces: int = 0
+    steps: Counter[int] = field(default_factory=Counter)
+    previous: int = 0
+
+    def then(self, later: IndentTally) -> IndentTally:
+        """The tally of these lines followed by ``later``'s (tallied from ``self.previous``)."""
+        # Counter addition keeps first-occurrence order (ours, then later's new steps), so
+        # ``most_common`` breaks ties as one tally of all the lines would.
+        steps = self.steps + later.steps
+        tabs, spaces = self.tabs + later.tabs, self.spaces + later.spaces
+        return IndentTally(tabs, spaces, steps, later.previous)
+
+    def unit(self, default: str) -> str:
+        """Tab, or the most common step that is a plausible unit; ``default`` otherwise."""
+        if self.tabs > self.spaces:
+            return "\t"
+        for step, _count in self.steps.most_common():
+            if step in (2, 3, 4, 8):
+                return " " * step
+        return default
+
+
+def tally_indents(lines: list[str], previous: int = 0) -> IndentTally:
+    """Tally ``lines``, the first compared with an indentation of ``previous``."""
     tabs = spaces = 0
     steps: Counter[int] = Counter()
-    previous = 0
     for line in lines:
         if is_blank(line):
             continue
@@ -282,12 +324,13 @@ def detect_indent_unit(lines: list[str], default: str = "    ") -> str:
         if current > previous and not ws.startswith("\t"):
             steps[current - previous] += 1
         previous = current
-    if tabs > spaces:
-        return "\t"
-    for step, _count in steps.most_common():
-        if step in (2, 3, 4, 8):
-            return " " * step
-    return default
+    return IndentTally(tabs, spaces, steps, previous)
+
+
+def detect_indent_unit(lines: list[str], default: str = "    ") -> str:
+    """Tab, or the most common positive step between consecutive indentations; ``default``
+    when the lines do not say."""
+    return tally_indents(lines).unit(default)
 
 
 # Column-0 lines that continue a statement (`else:`) or label a statement (C's `done:`).
