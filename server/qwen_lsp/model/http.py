@@ -464,7 +464,7 @@ class Body:
                 self.done = True
                 return bytearray()
 
-    async def next(self, deadline: float, timeout_message: str) -> bytearray:
+    async def receive(self, deadline: float, timeout_message: str) -> bytearray:
         """Everything received so far (waiting for at least one byte); b"" at the end."""
         while True:
             parts: list[bytearray] = []
@@ -572,7 +572,7 @@ class Response:
         parts: list[bytes] = []
         size = 0
         while size < max_bytes:
-            piece = await self.body.next(deadline or self.deadline, self.timeout_message)
+            piece = await self.body.receive(deadline or self.deadline, self.timeout_message)
             if not piece:
                 break
             parts.append(piece)
@@ -587,7 +587,7 @@ class Response:
         network reads is decoded whole. One wait per socket read, not one per line.
         """
         while True:
-            data: bytes | bytearray = await self.body.next(self.deadline, self.timeout_message)
+            data: bytes | bytearray = await self.body.receive(self.deadline, self.timeout_message)
             if not data:
                 rest, self._rest = self._rest, b""
                 return [rest.decode("utf-8", "replace")] if rest else []
@@ -627,7 +627,7 @@ class Response:
         deadline = time.monotonic() + DRAIN_TIMEOUT_S
         size = 0
         while size <= DRAIN_MAX_BYTES:
-            piece = await self.body.next(deadline, "drain")
+            piece = await self.body.receive(deadline, "drain")
             if not piece:
                 return
             size += len(piece)
@@ -807,9 +807,9 @@ class HttpClient:
         except (ModelError, OSError):
             pass
         finally:
-            self.release_drained(response)
+            self._release_drained(response)
 
-    def release_drained(self, response: Response) -> None:
+    def _release_drained(self, response: Response) -> None:
         if response.reusable:
             self._put_idle(response.conn)
         else:
