@@ -199,18 +199,20 @@ class SyntaxChecker:
     """
 
     def __init__(self, ctx: PostContext, language: Language) -> None:
-        self.ctx = ctx
+        # Not ``ctx`` itself: the checker lives in ``ctx.memo``, and that cycle would keep every
+        # request's text and tree alive until the cyclic garbage collector ran.
+        self.eol, self.suffix = ctx.eol, ctx.suffix
         self.parser = _parser(language)
         self.tree: Tree | None = None
         self.snippet: Snippet | None = None
         if ctx.tree is not None and ctx.source_bytes is not None:
-            self._init_tree(ctx.tree, ctx.source_bytes)
+            self._init_tree(ctx, ctx.tree, ctx.source_bytes)
         if self.tree is None:
-            self._init_window()
+            self._init_window(ctx)
 
-    def _init_tree(self, tree: Any, source: bytes) -> None:
-        prefix = self.ctx.prefix.encode("utf-8")
-        if len(source) != len(prefix) + len(self.ctx.suffix.encode("utf-8")):
+    def _init_tree(self, ctx: PostContext, tree: Any, source: bytes) -> None:
+        prefix = ctx.prefix.encode("utf-8")
+        if len(source) != len(prefix) + len(ctx.suffix.encode("utf-8")):
             return  # the tree is not of this text: fall back to a window
         if not source.startswith(prefix[-64:], len(prefix) - len(prefix[-64:])):
             return
@@ -222,7 +224,7 @@ class SyntaxChecker:
             self.before_errors = count_errors(root, row - REGION_LINES, row + REGION_LINES)
         else:
             self.before_errors = 0
-            if self.ctx.language == "python":
+            if ctx.language == "python":
                 self.snippet = find_snippet(tree, source, len(prefix))
 
     @cached_property
@@ -231,10 +233,9 @@ class SyntaxChecker:
         prefix = self.prefix_bytes
         return prefix.count(b"\n"), len(prefix) - (prefix.rfind(b"\n") + 1)
 
-    def _init_window(self) -> None:
+    def _init_window(self, ctx: PostContext) -> None:
         """A window from a top-level statement before the cursor to where the code after the
         cursor is back at top level (brace languages), or to a top-level-looking line."""
-        ctx = self.ctx
         above, below = ctx.lines_above, ctx.lines_below
         # The nearest top-level statement (the lexer found them, outside brackets and strings,
         # within its scan) or, failing that, a fixed number of lines back.
@@ -252,8 +253,8 @@ class SyntaxChecker:
                 if starts_top_level(below, index):
                     last = index
                     break
-        self.head = "\n".join([*above[first:], self.ctx.line_before])
-        self.tail = "\n".join([self.ctx.line_after, *below[:last]])
+        self.head = "\n".join([*above[first:], ctx.line_before])
+        self.tail = "\n".join([ctx.line_after, *below[:last]])
         self.row = len(above) - first
         self.before_errors = self._window_errors("", 0)
 
@@ -271,8 +272,8 @@ class SyntaxChecker:
 
     def _edit(self, text: str, replace_chars: int) -> tuple[bytes, int]:
         """The bytes inserted at the cursor and the number of bytes they replace."""
-        inserted = text.replace("\n", self.ctx.eol).encode("utf-8") if text else b""
-        return inserted, len(self.ctx.suffix[:replace_chars].encode("utf-8"))
+        inserted = text.replace("\n", self.eol).encode("utf-8") if text else b""
+        return inserted, len(self.suffix[:replace_chars].encode("utf-8"))
 
     def _snippet_clean(self, text: str, replace_chars: int) -> bool:
         """Do the statements around the cursor parse without errors with ``text`` inserted?"""
