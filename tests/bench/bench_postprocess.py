@@ -580,7 +580,8 @@ def run_cases(
     for case in cases:
         for junk, raw in junk_variants(case, rng).items():
             started = time.perf_counter()
-            # A fresh context per call, as in the server (one per request): nothing is reused.
+            # A fresh context per call, as in the server (one per request); what the filters keep
+            # across requests (by content) is reused by the junk variants of one cursor point.
             ctx = PostContext(
                 prefix=case.prefix,
                 suffix=case.suffix,
@@ -690,11 +691,13 @@ def main() -> None:
             table(["language", "calls", "exact", "exact %"], language_rows),
             f"Clean ground truth returned unchanged: {untouched.exact}/{untouched.total} "
             f"({_rate(untouched):.2f}%).",
-            f"Time per `postprocess` call (fresh context each call; no tree given, so the "
+            f"Time per `postprocess` call (fresh context each call, work kept across requests "
+            f"reused by the variants of one cursor point; no tree given, so the "
             f"syntax check parses a window): p50 {timing['p50']:.2f} ms, p95 "
             f"{timing['p95']:.2f} ms, max {timing['max']:.1f} ms.",
-            f"With the document's tree given (copy, `tree.edit`, incremental reparse), on the "
-            f"{len(big)} cursor points in the largest files (mean {big_lines:.0f} lines): "
+            f"With the document's tree given (Python: the statements around the cursor parsed "
+            f"alone when that settles it; otherwise copy, `tree.edit`, incremental reparse), on "
+            f"the {len(big)} cursor points in the largest files (mean {big_lines:.0f} lines): "
             f"exact {_rate(tree_total):.2f}% over all junk types, clean unchanged "
             f"{_rate(tree_clean):.2f}%, p50 {tree_timing['p50']:.2f} ms, p95 "
             f"{tree_timing['p95']:.2f} ms.",
