@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tree_sitter import Parser
 
-from qwen_lsp.completion.filters import lexer, prefixview, suffixview
+from qwen_lsp.completion.filters import lexer, prefixview, suffixview, syntax
 from qwen_lsp.completion.filters.base import (
     DEFAULT_INDENT,
     SPACE_INDENT,
@@ -440,6 +441,25 @@ def _class_module() -> str:
 
 
 class TestSyntaxSnippet:
+    @pytest.fixture(autouse=True)
+    def _any_size(self) -> Iterator[None]:
+        # Small documents: let the snippet be any share of them (size only decides speed).
+        with mock.patch.object(syntax, "SNIPPET_SHARE", 1.0):
+            yield
+
+    def test_the_snippet_is_a_small_share_of_the_document(self) -> None:
+        text = "def f(a):\n    b = a\n    return b\n\n\ny = 2\n"
+        source = text.encode()
+        language = get_language("python")
+        assert language is not None
+        tree = Parser(language).parse(source)
+        cursor = text.index("b = a") + 5
+        assert find_snippet(tree, source, cursor) is not None
+        with mock.patch.object(syntax, "SNIPPET_SHARE", 1 / 32):
+            assert find_snippet(tree, source, cursor) is None
+            big = (text * 40).encode()
+            assert find_snippet(Parser(language).parse(big), big, cursor) is not None
+
     def test_a_clean_completion_skips_the_whole_document_reparse(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -469,7 +489,7 @@ class TestSyntaxSnippet:
             ("return None", "\nelse:"),
             ("return None", "\n        x = 1\n    def n(self):"),
             ("b = a", "\n        x = 1\n\ny = 2"),
-            ("b = a", " + \\"),
+            ("b = a", " \\"),  # joins the next statement: `b = a if a:`
         ],
     )
     def test_a_completion_leaving_the_block_agrees_with_the_whole_document(
@@ -496,7 +516,20 @@ class TestSyntaxSnippet:
         assert language is not None
         checker = SyntaxChecker(context, language)
         assert checker.snippet is not None
-        assert not checker._snippet_clean(" + \\", 0)
+        assert not checker._snippet_clean(" \\", 0)  # parses alone, not before `def g`
+
+    def test_statements_leaving_the_block_are_not_trusted(self) -> None:
+        # The grammar accepts `y = 2` at column 0 followed by the method's indented lines, but
+        # the snippet's proof needs the completion to stay inside the block it was cut from.
+        text = _class_module()
+        cursor = text.index("b = a", len(text) // 2) + len("b = a")
+        context = _tree_context(text[:cursor], text[cursor:])
+        language = get_language("python")
+        assert language is not None
+        checker = SyntaxChecker(context, language)
+        assert checker.snippet is not None and checker.snippet.nested
+        assert checker._snippet_clean("\n        y = 2", 0)
+        assert not checker._snippet_clean("\n\ny = 2", 0)
 
     def test_snippet_bounds_on_a_tree(self) -> None:
         text = "x = 1\n\n\ndef f(a):\n    b = a\n    return b\n\n\ny = 2\n"
@@ -548,9 +581,10 @@ def test_the_snippet_never_disagrees_with_the_whole_document(
     context = _tree_context(prefix, suffix)
     language = get_language("python")
     assert language is not None
-    checker = SyntaxChecker(context, language)
-    if checker.snippet is not None and checker._snippet_clean(completion, replace):
-        assert checker.errors(completion, replace) <= checker.before_errors
-    fast = postprocess(completion, context, strict=True)
+    with mock.patch.object(syntax, "SNIPPET_SHARE", 1.0):
+        checker = SyntaxChecker(context, language)
+        if checker.snippet is not None and checker._snippet_clean(completion, replace):
+            assert checker.errors(completion, replace) <= checker.before_errors
+        fast = postprocess(completion, context, strict=True)
     exact = postprocess(completion, _without_snippet(context), strict=True)
     assert fast == exact
