@@ -2,7 +2,9 @@
 
 Filters work on a ``\\n``-only view of the text around the cursor (``PostContext.before`` /
 ``after``), bounded so that a huge document costs no more than a large one; the document's own
-line ending is restored as the last pipeline step.
+line ending is restored as the last pipeline step. Typing changes only the cursor's line, so
+both views, and what is derived from their lines, are shared by requests whose text there is
+the same (``prefixview``, ``suffixview``).
 """
 
 from __future__ import annotations
