@@ -31,7 +31,7 @@ from qwen_lsp.completion.filters.syntax import SyntaxChecker, find_snippet
 from qwen_lsp.completion.postprocess import Candidate, PostContext, check_syntax, postprocess
 from qwen_lsp.syntax.languages import get_language
 
-SAMPLES = Path(__file__).parents[1] / "bench" / "samples"
+DEFAULT_SNIPPET_SHARE = syntax.SNIPPET_SHARE
 SETTINGS = settings(
     derandomize=True,
     deadline=None,
@@ -455,7 +455,7 @@ class TestSyntaxSnippet:
         tree = Parser(language).parse(source)
         cursor = text.index("b = a") + 5
         assert find_snippet(tree, source, cursor) is not None
-        with mock.patch.object(syntax, "SNIPPET_SHARE", 1 / 32):
+        with mock.patch.object(syntax, "SNIPPET_SHARE", DEFAULT_SNIPPET_SHARE):
             assert find_snippet(tree, source, cursor) is None
             big = (text * 40).encode()
             assert find_snippet(Parser(language).parse(big), big, cursor) is not None

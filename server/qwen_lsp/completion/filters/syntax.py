@@ -32,8 +32,9 @@ UNRELIABLE_ERRORS = 5
 # The statements parsed on their own in place of the whole document (Python, see ``Snippet``)
 # may be at most this fraction of it: parsing from scratch costs per byte about what the
 # incremental reparse of a clean document costs per 12-22 bytes of it (measured, 300 to 10k
-# lines), so even a snippet that does not settle the check adds at most half that reparse.
-SNIPPET_SHARE = 1 / 32
+# lines). A snippet that settles the check (a valid completion) then costs less than the
+# reparse; one that does not adds about as much again.
+SNIPPET_SHARE = 1 / 16
 MAX_SIBLING_STEPS = 50  # comments skipped looking for the statements around the cursor
 # Puts indented statements in a block of their own; a def, since no clause (``else:``) can
 # follow it and extend it past the block.
