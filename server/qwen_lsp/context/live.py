@@ -107,8 +107,12 @@ class OpenDocuments:
 
     def _queue(self, uri: str, pending: _Pending) -> None:
         with self._lock:
+            was_idle = not self._pending
             self._pending[uri] = pending
-        self._wake.set()
+        # Wake the scheduler only when it sleeps with nothing to do: waking it on every
+        # keystroke makes it take the GIL just as the keystroke's request is being served.
+        if was_idle:
+            self._wake.set()
 
     # ---- sending snapshots to the worker
 
@@ -124,14 +128,22 @@ class OpenDocuments:
 
     def _loop(self) -> None:
         while not self._stopped:
-            self._wake.wait(ANALYSIS_DELAY_S)
+            self._wake.wait(self._seconds_to_next_due())
             self._wake.clear()
             if self._stopped:
                 return
             self.flush(min_age=ANALYSIS_DELAY_S)
-            if self._pending:
-                time.sleep(ANALYSIS_DELAY_S / 2)
-                self._wake.set()
+
+    def _seconds_to_next_due(self) -> float | None:
+        """Until the oldest pending change is ``ANALYSIS_DELAY_S`` old; None: nothing pending.
+        Documents still waiting for their previous analysis are looked at again later."""
+        with self._lock:
+            if not self._pending:
+                return None
+            sendable = [p.changed_at for u, p in self._pending.items() if u not in self._inflight]
+        if not sendable:
+            return ANALYSIS_DELAY_S / 2
+        return max(0.0, min(sendable) + ANALYSIS_DELAY_S - time.monotonic())
 
     def flush(self, min_age: float = 0.0) -> None:
         """Send documents whose last change is at least ``min_age`` old for analysis."""
