@@ -74,6 +74,21 @@ def test_stdin_from_a_regular_file_falls_back_to_the_threaded_reader(tmp_path: P
     assert done.returncode == 0, done.stderr.decode()[-2000:]
 
 
+async def spawn_server(tmp_path: Path) -> asyncio.subprocess.Process:
+    """The server on pipes, with its own empty home (no user config)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "qwen_lsp",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env=server_env(home, None),
+    )
+
+
 async def read_response(stdout: asyncio.StreamReader, id_: int) -> dict[str, Any]:
     """Read frames until the response to request ``id_``."""
     while True:
@@ -85,17 +100,7 @@ async def read_response(stdout: asyncio.StreamReader, id_: int) -> dict[str, Any
 
 
 async def test_messages_split_into_single_bytes_are_reassembled(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "qwen_lsp",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=server_env(home, None),
-    )
+    process = await spawn_server(tmp_path)
     assert process.stdin is not None and process.stdout is not None
     for byte in request(1, "initialize", INITIALIZE):
         process.stdin.write(bytes([byte]))
@@ -111,17 +116,7 @@ async def test_messages_split_into_single_bytes_are_reassembled(tmp_path: Path) 
 
 
 async def test_the_server_exits_when_the_client_closes_stdin(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "qwen_lsp",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=server_env(home, None),
-    )
+    process = await spawn_server(tmp_path)
     assert process.stdin is not None and process.stdout is not None
     # Half a message, then the editor dies: no exit notification ever comes.
     process.stdin.write(request(1, "initialize", INITIALIZE) + b"Content-Length: 50\r\n\r\n{")

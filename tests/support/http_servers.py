@@ -21,6 +21,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import trustme
 
@@ -89,25 +90,17 @@ async def read_request(reader: asyncio.StreamReader, cid: int) -> Seen | None:
     return Seen(method, target, headers, body, cid)
 
 
-class RawServer:
-    """Accepts connections and hands every request to ``handler`` (keep-alive while it says)."""
+class Listener:
+    """A server on an ephemeral port of 127.0.0.1; ``_serve`` handles each connection."""
 
-    def __init__(self, handler: Handler, ssl_context: ssl.SSLContext | None = None):
-        self.handler = handler
-        self.ssl_context = ssl_context
-        self.connections = 0
-        self.ended_by_client = 0  # connections the client closed between requests
-        self.peers: list[Peer] = []
-        self.requests: list[Seen] = []
+    ssl_context: ssl.SSLContext | None = None
+
+    def __init__(self) -> None:
         self.port = 0
         self._server: asyncio.AbstractServer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def url(self, path: str = "/") -> str:
-        scheme = "https" if self.ssl_context else "http"
-        return f"{scheme}://127.0.0.1:{self.port}{path}"
-
-    async def __aenter__(self) -> RawServer:
+    async def __aenter__(self: L) -> L:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.ssl_context)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -118,6 +111,29 @@ class RawServer:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+
+L = TypeVar("L", bound=Listener)
+
+
+class RawServer(Listener):
+    """Accepts connections and hands every request to ``handler`` (keep-alive while it says)."""
+
+    def __init__(self, handler: Handler, ssl_context: ssl.SSLContext | None = None):
+        super().__init__()
+        self.handler = handler
+        self.ssl_context = ssl_context
+        self.connections = 0
+        self.ended_by_client = 0  # connections the client closed between requests
+        self.peers: list[Peer] = []
+        self.requests: list[Seen] = []
+
+    def url(self, path: str = "/") -> str:
+        scheme = "https" if self.ssl_context else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -181,38 +197,24 @@ def make_tls(directory: Path) -> Tls:
     return Tls(str(path), server_context("127.0.0.1", "localhost"), server_context("other.test"))
 
 
-class Proxy:
+class Proxy(Listener):
     """A forward proxy: ``GET http://host/...`` is passed on in origin form, ``CONNECT`` opens a
     tunnel. With ``auth`` ("user:pass") it answers 407 to requests without those credentials.
     ``refuse`` answers every CONNECT with that status line instead."""
 
     def __init__(self, auth: str = "", refuse: str = "", hang: bool = False):
+        super().__init__()
         self.auth = auth
         self.refuse = refuse
         self.hang = hang
         self.seen: list[Seen] = []  # what clients sent to the proxy itself
         self.connections = 0
         self.tunnels = 0
-        self.port = 0
-        self._server: asyncio.AbstractServer | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
         credentials = f"{self.auth}@" if self.auth else ""
         return f"http://{credentials}127.0.0.1:{self.port}"
-
-    async def __aenter__(self) -> Proxy:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _authorized(self, request: Seen) -> bool:
         if not self.auth:
