@@ -109,7 +109,6 @@ class QwenLanguageServer(LanguageServer):
         self.context_engine = ContextEngine(base_settings, self.counter, self.documents)
         self.planner = PromptPlanner(
             base_settings,
-            self.counter,
             transport=lambda: self.model.transport,
             roots=self.workspace_roots,
             context_provider=self.context_engine,

@@ -277,10 +277,9 @@ def request_for(doc: Document, offset: int) -> CompletionInput:
     )
 
 
-def planner_for(engine: ContextEngine, counter: TokenCounter, root: Path) -> PromptPlanner:
+def planner_for(engine: ContextEngine, root: Path) -> PromptPlanner:
     return PromptPlanner(
         engine.settings,
-        counter,
         transport=lambda: "completions",
         roots=lambda: [str(root)],
         context_provider=engine,
@@ -573,7 +572,7 @@ def ours_recall(
     engine.settings = dataclasses.replace(
         default, context=dataclasses.replace(default.context, max_prompt_tokens=budget)
     )
-    planner = planner_for(engine, counter, root)
+    planner = planner_for(engine, root)
     hits, totals = [0, 0], [0, 0]
     try:
         for point in points:
@@ -607,7 +606,7 @@ def run_recall(
     # garbage collector from walking them during the measured builds.
     gc.collect()
     gc.freeze()
-    planner = planner_for(engine, counter, ws.root)
+    planner = planner_for(engine, ws.root)
     budget = engine.settings.context.max_prompt_tokens
     hits = {
         (kind, metric): 0 for kind in ("ours", "window", "bm25") for metric in ("strict", "loose")
@@ -663,7 +662,7 @@ def run_build_times(
 ) -> dict[str, list[float]]:
     rng = random.Random(SEED + 1)
     doc = open_document(store, engine, ws.big)
-    planner = planner_for(engine, counter, ws.root)
+    planner = planner_for(engine, ws.root)
     lines = doc.text.split("\n")
     body_lines = [i for i, line in enumerate(lines) if line.startswith("    ") and line.strip()]
     cold: list[float] = []
@@ -751,7 +750,7 @@ def run_typing(
     ws: Workspace, engine: ContextEngine, store: DocumentStore, counter: TokenCounter
 ) -> dict[str, object]:
     rng = random.Random(SEED + 2)
-    planner = planner_for(engine, counter, ws.root)
+    planner = planner_for(engine, ws.root)
     root = ws.root.resolve()
     real_files = sorted(
         p

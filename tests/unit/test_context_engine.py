@@ -46,7 +46,6 @@ def make_engine(root: Path, store: DocumentStore, **context: object) -> ContextE
 def planner(engine: ContextEngine, root: Path) -> PromptPlanner:
     return PromptPlanner(
         engine.settings,
-        COUNTER,
         transport=lambda: "completions",
         roots=lambda: [str(root)],
         context_provider=engine,

@@ -95,7 +95,6 @@ def test_engine_prompt_follows_the_template_end_to_end(tmp_path: Path) -> None:
     engine.did_open(doc)
     planner = PromptPlanner(
         Settings(),
-        counter,
         lambda: "completions",
         lambda: [str(root)],
         context_provider=engine,

@@ -6,8 +6,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from ..context.tokens import TokenCounter
-from ..context.window import fit_window
 from ..prompts.chat import fim_chat_messages
 from ..prompts.fim import STOP_TOKENS, ContextFile, file_level_prompt, repo_level_prompt
 from ..settings import Settings
@@ -33,12 +31,6 @@ class PromptPlan:
     prompt_tokens: int = 0
 
 
-class ContextProvider(Protocol):
-    """Cross-file context for a request, fitted into ``budget`` tokens (the context engine)."""
-
-    def __call__(self, request: CompletionInput, budget: int) -> Sequence[ContextFile]: ...
-
-
 @dataclass(frozen=True)
 class ContextBundle:
     """Everything a context engine contributes: the current file's part (window cut at syntax
@@ -53,7 +45,8 @@ class ContextBundle:
 
 
 class RepoContext(Protocol):
-    """A provider that also shapes the local window (``context.engine.ContextEngine``)."""
+    """The current file's window and other files' context for a request, within a token budget
+    (``context.engine.ContextEngine``)."""
 
     def build(
         self,
@@ -82,14 +75,13 @@ class PromptPlanner:
     def __init__(
         self,
         settings: Settings,
-        counter: TokenCounter,
         transport: Callable[[], str],
         roots: Callable[[], Sequence[str]] = lambda: (),
-        context_provider: ContextProvider | None = None,
+        *,
+        context_provider: RepoContext,
         gate_refiner: GateRefiner | None = None,
     ):
         self.settings = settings
-        self.counter = counter
         self.transport = transport
         self.roots = roots
         self.context_provider = context_provider
@@ -146,29 +138,13 @@ class PromptPlanner:
         )
 
     def _context(self, request: CompletionInput) -> ContextBundle:
-        """The local window and cross-file files, from the context engine when there is one."""
+        """The local window and cross-file files from the context engine."""
         settings = self.settings
         budget = settings.context.max_prompt_tokens
-        provider = self.context_provider
-        cross_file = settings.completion.prompt_format in ("auto", "repo") and provider is not None
+        cross_file = settings.completion.prompt_format in ("auto", "repo")
         local_budget = int(budget * settings.context.local_share) if cross_file else budget
-        suffix_share = settings.context.suffix_share
-        if provider is not None and hasattr(provider, "build"):
-            return provider.build(  # type: ignore[no-any-return]
-                request, budget, local_budget, suffix_share, cross_file
-            )
-        window = fit_window(
-            request.prefix, request.suffix, local_budget, suffix_share, self.counter
-        )
-        files: Sequence[ContextFile] = ()
-        if cross_file and provider is not None:
-            files = provider(request, budget - window.prefix_tokens - window.suffix_tokens)
-        return ContextBundle(
-            prefix=window.prefix,
-            suffix=window.suffix,
-            prefix_tokens=window.prefix_tokens,
-            suffix_tokens=window.suffix_tokens,
-            files=tuple(files),
+        return self.context_provider.build(
+            request, budget, local_budget, settings.context.suffix_share, cross_file
         )
 
 

@@ -348,17 +348,6 @@ class ContextEngine:
 
     # ---- context -----------------------------------------------------------------------------
 
-    def __call__(self, request: CompletionInput, budget: int) -> list[Any]:
-        """The plain provider protocol: cross-file files only."""
-        local_budget = int(
-            self.context_settings.max_prompt_tokens * self.context_settings.local_share
-        )
-        return list(
-            self.build(
-                request, local_budget + budget, local_budget, self.context_settings.suffix_share
-            ).files
-        )
-
     def build(
         self,
         request: CompletionInput,
