@@ -147,6 +147,8 @@ class ContextEngine:
         self._realpaths: dict[str, str] = {}
         self._display_paths: dict[str, str] = {}
         self._alias_cache: dict[tuple[Any, ...], dict[str, tuple[str, ...]]] = {}
+        # The last request and its enclosing scopes (several parts of one build need them).
+        self._scopes_memo: tuple[CompletionInput, list[Any]] | None = None
         self._relevant: tuple[Hashable, frozenset[str]] = (None, frozenset())
 
     # ---- lifecycle ---------------------------------------------------------------------------
@@ -496,8 +498,7 @@ class ContextEngine:
         tree, source = request.tree, request.source_bytes
         if tree is None or source is None:
             return None
-        byte = self._cursor_byte(request)
-        scopes = scopes_at(tree, source, byte, request.language_id)
+        scopes = self._scopes(request)
         functions = [s for s in scopes if s.kind in ("function", "method")]
         if not functions:
             return None
@@ -534,6 +535,18 @@ class ContextEngine:
         if doc is not None and doc.text is request.text:
             return doc.line_index.line_of(request.offset)
         return request.text.count("\n", 0, request.offset)
+
+    def _scopes(self, request: CompletionInput) -> list[Any]:
+        """``scopes_at`` the cursor, once per request (three parts of the build ask)."""
+        memo = self._scopes_memo
+        if memo is not None and memo[0] is request:
+            return memo[1]
+        scopes: list[Any] = []
+        if request.tree is not None and request.source_bytes is not None:
+            byte = self._cursor_byte(request)
+            scopes = scopes_at(request.tree, request.source_bytes, byte, request.language_id)
+        self._scopes_memo = (request, scopes)
+        return scopes
 
     def _cursor_row(self, request: CompletionInput) -> int | None:
         """Tree-sitter row of the cursor from the line index; None to let the caller count."""
@@ -636,7 +649,7 @@ class ContextEngine:
                 language_id=request.language_id,
                 row=self._cursor_row(request),
             )
-            headers = [s.header for s in scopes_at(tree, source, byte, request.language_id)]
+            headers = [s.header for s in self._scopes(request)]
         else:
             near = names_by_regex(
                 request.prefix[-20000:], request.suffix[:8000], NEAR_BEFORE_LINES, NEAR_AFTER_LINES
@@ -784,8 +797,7 @@ class ContextEngine:
     def _scope_pieces(self, request: CompletionInput, cut: local.WindowCut) -> list[local.Piece]:
         if request.tree is None or request.source_bytes is None:
             return []
-        byte = self._cursor_byte(request)
-        scopes = scopes_at(request.tree, request.source_bytes, byte, request.language_id)
+        scopes = self._scopes(request)
         return [
             local.Piece(scope.start_line, scope.header, "scope")
             for scope in scopes
