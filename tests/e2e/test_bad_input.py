@@ -10,15 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
-import json
 import re
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterator
-from pathlib import Path
+from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pytest
@@ -28,7 +23,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from tests.support.fake_openai import FakeOpenAI, Reply
-from tests.support.lsp_session import Session, server_env, start_session
+from tests.support.lsp_session import Session, start_session
+from tests.support.raw_lsp import frame_bytes, raw_lsp
 
 T = TypeVar("T")
 STATE = "qwen-lsp.debugDocumentState"
@@ -36,108 +32,21 @@ STATS = "qwen-lsp.debugStats"
 SOURCE = "def add(a, b):\n    return \n\nprint(add(1, 2))\n"
 
 
-# --- hand-framed JSON-RPC ---------------------------------------------------------------------
-
-
-def frame(body: bytes) -> bytes:
-    return b"Content-Length: %d\r\n\r\n" % len(body) + body
-
-
-class RawServer:
-    """The server subprocess with a hand-written JSON-RPC client on its pipes."""
-
-    def __init__(self, process: asyncio.subprocess.Process):
-        self.process = process
-        self.ids = iter(range(1000, 10**9))
-        self.notifications: list[dict[str, Any]] = []
-
-    def write(self, data: bytes) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(data)
-
-    def send(self, message: dict[str, Any]) -> None:
-        self.write(frame(json.dumps({"jsonrpc": "2.0", **message}).encode()))
-
-    async def read(self) -> dict[str, Any]:
-        stdout = self.process.stdout
-        assert stdout is not None
-        length = None
-        while True:
-            line = (await stdout.readline()).strip()
-            if not line:
-                if length is None:
-                    raise EOFError("server closed stdout")
-                break
-            name, _, value = line.decode("ascii").partition(":")
-            if name.lower() == "content-length":
-                length = int(value)
-        return json.loads(await stdout.readexactly(length))
-
-    async def response(self, request_id: int, timeout: float = 10) -> dict[str, Any]:
-        """The response to ``request_id``; notifications seen meanwhile are kept."""
-        while True:
-            message = await asyncio.wait_for(self.read(), timeout)
-            if message.get("id") == request_id and "method" not in message:
-                return message
-            self.notifications.append(message)
-
-    async def request(self, method: str, params: Any) -> dict[str, Any]:
-        request_id = next(self.ids)
-        self.send({"id": request_id, "method": method, "params": params})
-        return await self.response(request_id)
-
-    async def alive(self) -> float:
-        """Milliseconds to answer a valid request; fails if the server stopped answering."""
-        started = time.perf_counter()
-        reply = await self.request("workspace/executeCommand", {"command": STATS, "arguments": []})
-        assert "result" in reply, reply
-        assert self.process.returncode is None
-        return (time.perf_counter() - started) * 1000
-
-
-@contextlib.asynccontextmanager
-async def raw_server() -> AsyncIterator[RawServer]:
-    with tempfile.TemporaryDirectory(prefix="qwen-lsp-raw-") as tmp:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "qwen_lsp",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            env=server_env(Path(tmp)),
-        )
-        server = RawServer(process)
-        try:
-            # No endpoint is configured: nothing here reaches a model.
-            init = await server.request(
-                "initialize", {"processId": None, "rootUri": None, "capabilities": {}}
-            )
-            assert "result" in init
-            server.send({"method": "initialized", "params": {}})
-            yield server
-        finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(server.request("shutdown", None), 5)
-                server.send({"method": "exit"})
-                await asyncio.wait_for(process.wait(), 5)
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+# --- hand-framed JSON-RPC (tests/support/raw_lsp.py) -------------------------------------------
 
 
 MALFORMED = {
-    "truncated-json": frame(b'{"jsonrpc": "2.0", "id": 7, "method": '),
-    "invalid-utf8": frame(
+    "truncated-json": frame_bytes(b'{"jsonrpc": "2.0", "id": 7, "method": '),
+    "invalid-utf8": frame_bytes(
         b'{"jsonrpc":"2.0","id":8,"method":"workspace/executeCommand",'
         b'"params":{"command":"qwen-lsp.debugStats","arguments":["\xff\xfe\xc3"]}}'
     ),
-    "deep-nesting": frame(
+    "deep-nesting": frame_bytes(
         b'{"jsonrpc":"2.0","id":9,"method":"x","params":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     ),
-    "not-an-object": frame(b"[1, 2, 3]"),
-    "no-method": frame(b'{"jsonrpc":"2.0","id":10}'),
-    "wrong-params": frame(
+    "not-an-object": frame_bytes(b"[1, 2, 3]"),
+    "no-method": frame_bytes(b'{"jsonrpc":"2.0","id":10}'),
+    "wrong-params": frame_bytes(
         b'{"jsonrpc":"2.0","id":12,"method":"textDocument/inlineCompletion","params":42}'
     ),
     "bad-header": b"Content-Type: text/plain\r\n\r\n",
@@ -149,7 +58,7 @@ UNREADABLE_CODES = {"truncated-json": -32700, "invalid-utf8": -32700, "deep-nest
 
 
 async def test_malformed_messages_do_not_kill_the_server():
-    async with raw_server() as server:
+    async with raw_lsp() as server:
         for name, data in MALFORMED.items():
             server.notifications.clear()
             server.write(data)
@@ -165,7 +74,7 @@ async def test_malformed_messages_do_not_kill_the_server():
 
 
 async def test_unknown_methods():
-    async with raw_server() as server:
+    async with raw_lsp() as server:
         reply = await server.request("qwen/noSuchMethod", {"x": 1})
         assert reply["error"]["code"] == -32601
         server.send({"method": "qwen/noSuchNotification", "params": {}})  # ignored, no reply

@@ -14,21 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.lsp_session import server_env
-
-INITIALIZE = {"processId": None, "rootUri": None, "capabilities": {}}
-
-
-def frame(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message).encode()
-    return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+from tests.support.raw_lsp import INITIALIZE, RawServer, frame, spawn_server
 
 
 def request(id_: int, method: str, params: Any = None) -> bytes:
-    return frame({"jsonrpc": "2.0", "id": id_, "method": method, "params": params})
+    return frame({"id": id_, "method": method, "params": params})
 
 
 def notification(method: str, params: Any = None) -> bytes:
-    return frame({"jsonrpc": "2.0", "method": method, "params": params})
+    return frame({"method": method, "params": params})
 
 
 def responses(stdout: bytes) -> dict[int, dict[str, Any]]:
@@ -74,49 +68,29 @@ def test_stdin_from_a_regular_file_falls_back_to_the_threaded_reader(tmp_path: P
     assert done.returncode == 0, done.stderr.decode()[-2000:]
 
 
-async def spawn_server(tmp_path: Path) -> asyncio.subprocess.Process:
-    """The server on pipes, with its own empty home (no user config)."""
+async def test_messages_split_into_single_bytes_are_reassembled(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "qwen_lsp",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=server_env(home, None),
-    )
-
-
-async def read_response(stdout: asyncio.StreamReader, id_: int) -> dict[str, Any]:
-    """Read frames until the response to request ``id_``."""
-    while True:
-        head = await stdout.readuntil(b"\r\n\r\n")
-        headers = dict(line.split(b":", 1) for line in head.strip().split(b"\r\n"))
-        message = json.loads(await stdout.readexactly(int(headers[b"Content-Length"])))
-        if message.get("id") == id_ and "method" not in message:
-            return message
-
-
-async def test_messages_split_into_single_bytes_are_reassembled(tmp_path: Path) -> None:
-    process = await spawn_server(tmp_path)
+    process = await spawn_server(home)
     assert process.stdin is not None and process.stdout is not None
     for byte in request(1, "initialize", INITIALIZE):
         process.stdin.write(bytes([byte]))
         await process.stdin.drain()
-    initialized = await asyncio.wait_for(read_response(process.stdout, 1), 60)
+    raw = RawServer(process)
+    initialized = await raw.response(1, timeout=60)
     assert initialized["result"]["capabilities"]["inlineCompletionProvider"] is not None
     process.stdin.write(notification("initialized", {}) + request(2, "shutdown"))
     await process.stdin.drain()
-    assert (await asyncio.wait_for(read_response(process.stdout, 2), 60))["result"] is None
+    assert (await raw.response(2, timeout=60))["result"] is None
     process.stdin.write(notification("exit"))
     await process.stdin.drain()
     assert await asyncio.wait_for(process.wait(), 30) == 0
 
 
 async def test_the_server_exits_when_the_client_closes_stdin(tmp_path: Path) -> None:
-    process = await spawn_server(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    process = await spawn_server(home)
     assert process.stdin is not None and process.stdout is not None
     # Half a message, then the editor dies: no exit notification ever comes.
     process.stdin.write(request(1, "initialize", INITIALIZE) + b"Content-Length: 50\r\n\r\n{")
