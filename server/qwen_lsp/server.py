@@ -282,17 +282,26 @@ class QwenLanguageServer(LanguageServer):
                 f"position {position.line}:{position.character} is past the end of {doc.uri} "
                 f"({doc.line_count} lines)"
             )
+        text = doc.text
         return CompletionInput(
             uri=doc.uri,
-            text=doc.text,
+            text=text,
             offset=doc.offset_at(position),
             language_id=doc.language_id,
             path=doc.path,
             version=doc.version,
             automatic=automatic,
-            tree=doc.tree,
-            source_bytes=doc.source if doc.tree is not None else None,
+            syntax=lambda: document_syntax(doc, text),
         )
+
+
+def document_syntax(doc: Document, text: str) -> tuple[Any, bytes | None]:
+    """The document's tree and bytes if it still holds ``text``, else (None, None): a request
+    that outlived its text gets no syntax rather than another text's."""
+    if doc.text is not text:
+        return None, None
+    tree = doc.tree
+    return (tree, doc.source) if tree is not None else (None, None)
 
 
 def _loop_running() -> bool:
@@ -489,10 +498,12 @@ def build_server(
 
 
 def document_state(doc: Document) -> dict[str, Any]:
-    """Text and version the server holds, and whether the incrementally edited syntax tree
-    equals a from-scratch parse of that text (None when the document is not parsed)."""
+    """Text and version the server holds, whether the incrementally edited syntax tree equals a
+    from-scratch parse of that text (None when the document is not parsed), and how many
+    parses the document had before this check."""
     matches: bool | None = None
     itree = doc.incremental_tree
+    parses = itree.parse_count if itree is not None else 0  # before the check below parses
     if itree is not None:
         scratch = Parser(itree.language).parse(doc.source)
         matches = str(doc.tree.root_node) == str(scratch.root_node) if doc.tree else False
@@ -501,6 +512,7 @@ def document_state(doc: Document) -> dict[str, Any]:
         "version": doc.version,
         "tree_sexp_matches_scratch": matches,
         "parse_skipped_reason": doc.parse_skipped_reason,
+        "parse_count": parses,
     }
 
 

@@ -38,6 +38,28 @@ async def test_typing_through_a_suggestion_makes_no_model_calls(fake: FakeOpenAI
         assert generations(fake) == calls
 
 
+async def parse_count(session, uri: str) -> int:
+    state = await session.client.workspace_execute_command_async(
+        types.ExecuteCommandParams("qwen-lsp.debugDocumentState", [uri])
+    )
+    return (state if isinstance(state, dict) else vars(state))["parse_count"]
+
+
+async def test_typing_through_a_suggestion_does_not_reparse(fake: FakeOpenAI):
+    # The tree is only needed once a model call is on: a keystroke answered from the cache
+    # skips the document's reparse (the next real request catches up on all edits at once).
+    fake.script(Reply(text="width * height"))
+    async with start_session(fake.base_url) as session:
+        uri = session.open("geo.py", SOURCE)
+        assert await session.ghost_text(uri, 1, 11, invoked=False) == "width * height"
+        before = await parse_count(session, uri)
+        for i, ch in enumerate("width"):
+            session.change(uri, (1, 11 + i), (1, 11 + i), ch)
+            assert await session.ghost_text(uri, 1, 12 + i, invoked=False)
+        assert await parse_count(session, uri) == before
+        assert generations(fake) == 1
+
+
 async def test_a_request_adopts_the_generation_already_answering(fake: FakeOpenAI):
     # Slow stream: the first keystroke's generation is still answering when the next key comes.
     fake.script(

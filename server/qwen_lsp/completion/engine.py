@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import itertools
 import logging
@@ -58,6 +59,12 @@ class CompletionInput:
     automatic: bool = True
     tree: Any = None  # tree_sitter.Tree of ``text`` when available
     source_bytes: bytes | None = None
+    # Where ``tree`` and ``source_bytes`` come from when not given: the document's incremental
+    # reparse, done only once a model call is really on (a cache hit needs no tree) and while
+    # the debounce waits anyway. Returns (None, None) once the document has moved on.
+    syntax: Callable[[], tuple[Any, bytes | None]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     # Cached: slicing a 10k-line document costs tens of µs and every stage asks for these.
     @functools.cached_property
@@ -67,6 +74,13 @@ class CompletionInput:
     @functools.cached_property
     def suffix(self) -> str:
         return self.text[self.offset :]
+
+    def with_syntax(self) -> CompletionInput:
+        """This snapshot with its tree, fetched from ``syntax`` if it was not given."""
+        if self.syntax is None or self.tree is not None:
+            return self
+        tree, source = self.syntax()
+        return dataclasses.replace(self, tree=tree, source_bytes=source, syntax=None)
 
 
 @dataclass(frozen=True)
@@ -298,8 +312,11 @@ class CompletionEngine:
         self, request: CompletionInput, generation: Generation, delay: float
     ) -> Completion | None:
         started = time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        request = request.with_syntax()  # the reparse overlaps the debounce
+        t_syntax = time.perf_counter()
+        if (remaining := delay - (t_syntax - started)) > 0:
+            await asyncio.sleep(remaining)
+        t_gate = time.perf_counter()
         lines_before = request.prefix.rsplit("\n", 2)
         line_before = lines_before[-1]
         prev_line = lines_before[-2] if len(lines_before) > 1 else ""
@@ -320,8 +337,9 @@ class CompletionEngine:
         done = time.perf_counter()
         self.stats.record_timings(
             {
-                "debounce": delay * 1000,
-                "gate": (t_plan - started - delay) * 1000,
+                "syntax": (t_syntax - started) * 1000,
+                "debounce": (t_gate - t_syntax) * 1000,
+                "gate": (t_plan - t_gate) * 1000,
                 "plan": (t_model - t_plan) * 1000,
                 "model": (t_post - t_model) * 1000,
                 "postprocess": (done - t_post) * 1000,
