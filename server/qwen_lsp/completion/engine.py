@@ -104,12 +104,11 @@ class EngineStats:
     gated: int = 0
     speculative_calls: int = 0
     accepted: int = 0
-    last_timings_ms: dict[str, float] = field(default_factory=dict)
-    # Stage timings of the latest generations (benchmarks read them through debugStats).
+    # Stage timings of the latest generations, oldest first (benchmarks read them through
+    # debugStats).
     recent_timings_ms: list[dict[str, float]] = field(default_factory=list)
 
     def record_timings(self, timings: dict[str, float]) -> None:
-        self.last_timings_ms = timings
         self.recent_timings_ms.append(timings)
         if len(self.recent_timings_ms) > MAX_RECENT_TIMINGS:
             del self.recent_timings_ms[: len(self.recent_timings_ms) - MAX_RECENT_TIMINGS]

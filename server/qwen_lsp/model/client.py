@@ -119,14 +119,6 @@ def classify_status(status: int, body: str, retry_after: str | None) -> ModelErr
     return ModelError("bad_request", message, status)
 
 
-def classify_exception(exc: Exception) -> ModelError:
-    """A failure that did not come as a ModelError (the HTTP client converts its own)."""
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, OSError):
-        return ModelError("connection", text)
-    return ModelError("protocol", text)
-
-
 def build_http_client(endpoint: EndpointSettings) -> HttpClient:
     headers = dict(endpoint.headers)
     if endpoint.api_key:
@@ -251,8 +243,8 @@ class ModelClient:
             # garbage must not be hit on every keystroke (retry storm).
             self.backoff.failure(error)
             raise
-        except OSError as exc:
-            error = classify_exception(exc)
+        except OSError as exc:  # the HTTP client converts its own failures; this is a stray one
+            error = ModelError("connection", str(exc) or type(exc).__name__)
             error.detail = redact(error.detail, self._secrets())
             self.backoff.failure(error)
             raise error from None

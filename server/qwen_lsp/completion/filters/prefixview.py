@@ -33,12 +33,6 @@ def to_lf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def nth_from_end(text: str, n: int) -> int:
-    """Start index of the text after the n-th ``\\n`` counted from the end (0 if fewer)."""
-    parts = text.rsplit("\n", n)  # one C call instead of n rfind calls
-    return len(parts[0]) + 1 if len(parts) > n else 0
-
-
 def nth_newline(text: str, n: int) -> int:
     """Index of the n-th ``\\n`` (1-based), or -1."""
     parts = text.split("\n", n)
