@@ -321,7 +321,7 @@ class Document:
         index.apply_edit(start, end, new_text)
         self._source = None
         self._update_records_lines(start)
-        if self._itree is not None and points is not None:
+        if points is not None:
             self._edit_tree(start_byte, old_end_byte, new_text, points)
         self._check_size_guard()
 

@@ -282,17 +282,22 @@ class QwenLanguageServer(LanguageServer):
                 f"position {position.line}:{position.character} is past the end of {doc.uri} "
                 f"({doc.line_count} lines)"
             )
-        text = doc.text
-        return CompletionInput(
-            uri=doc.uri,
-            text=text,
-            offset=doc.offset_at(position),
-            language_id=doc.language_id,
-            path=doc.path,
-            version=doc.version,
-            automatic=automatic,
-            syntax=lambda: document_syntax(doc, text),
-        )
+        return document_snapshot(doc, doc.offset_at(position), automatic)
+
+
+def document_snapshot(doc: Document, offset: int, automatic: bool = True) -> CompletionInput:
+    """What the engine completes: the document's text now, its tree only when asked for."""
+    text = doc.text
+    return CompletionInput(
+        uri=doc.uri,
+        text=text,
+        offset=offset,
+        language_id=doc.language_id,
+        path=doc.path,
+        version=doc.version,
+        automatic=automatic,
+        syntax=lambda: document_syntax(doc, text),
+    )
 
 
 def document_syntax(doc: Document, text: str) -> tuple[Any, bytes | None]:

@@ -4,20 +4,7 @@ from __future__ import annotations
 
 from qwen_lsp.completion.engine import CompletionInput
 from qwen_lsp.documents import Document
-from qwen_lsp.server import document_syntax
-
-
-def snapshot(doc: Document, offset: int) -> CompletionInput:
-    text = doc.text
-    return CompletionInput(
-        uri=doc.uri,
-        text=text,
-        offset=offset,
-        language_id=doc.language_id,
-        path=doc.path,
-        version=doc.version,
-        syntax=lambda: document_syntax(doc, text),
-    )
+from qwen_lsp.server import document_snapshot as snapshot
 
 
 def insert(doc: Document, offset: int, text: str, version: int) -> None:

@@ -518,8 +518,7 @@ class ContextEngine:
         return None
 
     def _str_offset(self, request: CompletionInput, byte: int) -> int:
-        doc = self._document(request)
-        if doc is not None and doc.text is request.text:
+        if (doc := self._document_with_text(request)) is not None:
             return doc.str_offset(byte)
         source = request.source_bytes or b""
         return len(source[:byte].decode("utf-8", "replace"))
@@ -530,9 +529,13 @@ class ContextEngine:
         doc = self.documents.find(request.uri)
         return doc if doc is not None and doc.version == request.version else None
 
-    def _cursor_line(self, request: CompletionInput) -> int:
+    def _document_with_text(self, request: CompletionInput) -> Document | None:
+        """The open document if it still holds the request's text (its line index answers)."""
         doc = self._document(request)
-        if doc is not None and doc.text is request.text:
+        return doc if doc is not None and doc.text is request.text else None
+
+    def _cursor_line(self, request: CompletionInput) -> int:
+        if (doc := self._document_with_text(request)) is not None:
             return doc.line_index.line_of(request.offset)
         return request.text.count("\n", 0, request.offset)
 
@@ -550,14 +553,12 @@ class ContextEngine:
 
     def _cursor_row(self, request: CompletionInput) -> int | None:
         """Tree-sitter row of the cursor from the line index; None to let the caller count."""
-        doc = self._document(request)
-        if doc is not None and doc.text is request.text:
+        if (doc := self._document_with_text(request)) is not None:
             return doc.line_index.point_at(request.offset)[0]
         return None
 
     def _cursor_byte(self, request: CompletionInput) -> int:
-        doc = self._document(request)
-        if doc is not None and doc.text is request.text:
+        if (doc := self._document_with_text(request)) is not None:
             return doc.byte_offset(request.offset)
         return len(request.text[: request.offset].encode("utf-8", "surrogatepass"))
 
