@@ -39,3 +39,12 @@ def test_a_given_tree_is_kept() -> None:
         doc.uri, doc.text, 5, "python", doc.path, 1, tree=doc.tree, source_bytes=doc.source
     )
     assert request.with_syntax() is request
+
+
+def test_the_resolved_snapshot_keeps_the_slices_already_made() -> None:
+    doc = Document("file:///d.py", "w = 4\n", 1, "python")
+    request = snapshot(doc, 4)
+    prefix, suffix = request.prefix, request.suffix
+    resolved = request.with_syntax()
+    assert resolved.prefix is prefix and resolved.suffix is suffix
+    assert (resolved.prefix, resolved.suffix) == ("w = ", "4\n")

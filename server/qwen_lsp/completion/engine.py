@@ -80,7 +80,12 @@ class CompletionInput:
         if self.syntax is None or self.tree is not None:
             return self
         tree, source = self.syntax()
-        return dataclasses.replace(self, tree=tree, source_bytes=source, syntax=None)
+        resolved = dataclasses.replace(self, tree=tree, source_bytes=source, syntax=None)
+        # Same text and cursor: keep the prefix/suffix slices already made (cached_property).
+        for name in ("prefix", "suffix"):
+            if name in self.__dict__:
+                resolved.__dict__[name] = self.__dict__[name]
+        return resolved
 
 
 @dataclass(frozen=True)
