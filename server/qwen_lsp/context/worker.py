@@ -87,16 +87,13 @@ class WorkerCore:
         language_id = indexable_language(path)
         if language_id is None:
             return {"op": "removed", "path": path}
-        text = self.policy.read_text(path)
-        if text is None:
+        content = self.policy.read_file(path)  # through the gateway: regular, bounded
+        if content is None:
             return {"op": "removed", "path": path}
+        # The same bytes the engine gets from FilePolicy.read_text later (offsets must agree).
+        source = content.data.decode("utf-8", "replace").encode("utf-8", "surrogatepass")
         real = os.path.realpath(path)
-        try:
-            mtime_ns = os.stat(real).st_mtime_ns
-        except OSError:
-            return {"op": "removed", "path": path}
-        source = text.encode("utf-8", "surrogatepass")
-        data = analyze_source(real, source, language_id, mtime_ns=mtime_ns)
+        data = analyze_source(real, source, language_id, mtime_ns=content.mtime_ns)
         return {"op": "file", "data": data.to_wire()}
 
     def analyze_text(self, message: Message) -> Message:
