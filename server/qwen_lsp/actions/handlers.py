@@ -31,6 +31,7 @@ from pygls.uris import to_fs_path
 from ..model.client import GenerationRequest
 from ..model.errors import ModelError
 from ..workspace.files import FileRefused, PrivateDir
+from ..workspace.names import is_secret_document
 from .answer import AnswerError
 from .catalogue import KINDS, TITLE_PREFIX, ActionData, Offer, offered_actions
 from .edits import text_edits
@@ -135,7 +136,7 @@ def list_actions(
     ls: QwenLanguageServer, params: types.CodeActionParams
 ) -> list[types.CodeAction | types.Command] | None:
     doc = ls.documents.find(params.text_document.uri)
-    if doc is None:
+    if doc is None or is_secret_document(doc.path):  # no AI actions inside secret files
         return None
     offers = offered_actions(
         doc,
@@ -188,6 +189,8 @@ async def compute(
     doc = ls.documents.find(data.uri)
     if doc is None:
         raise ActionError(f"{data.uri} is not open in the editor")
+    if is_secret_document(doc.path):
+        raise ActionError("the file looks like it holds credentials; AI actions are off in it")
     plan = plan_action(doc, data, ls.settings.actions, ls.workspace_roots(), ls.documents.find)
     answer = await generate(ls, plan, progress)
     # Never hand out edits computed for text that has changed meanwhile.

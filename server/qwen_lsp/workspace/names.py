@@ -97,6 +97,7 @@ def in_credential_dir(parts: list[str] | tuple[str, ...]) -> bool:
     return any(part in CREDENTIAL_DIRS for part in parts)
 
 
+@lru_cache(maxsize=1024)  # asked on every completion request
 def is_secret_document(path: str | None) -> bool:
     """Whether a file the editor opened looks secret: its name (as opened, or after resolving
     links) or a credential directory on its path. Such documents get no AI features."""
