@@ -217,6 +217,18 @@ class FilePolicy:
         content = self.read_file(path)
         return None if content is None else content.data.decode("utf-8", "replace")
 
+    def read_indexed_text(self, path: str) -> str | None:
+        """A file the index worker already admitted: the gateway's rules only (folder, not
+        secret, regular, bounded, not binary). No ignore files are read or matched, so this is
+        cheap enough for the event loop."""
+        try:
+            content = self.files.read(path)
+        except FileRefused:
+            return None
+        if is_secret_path(self.relative(path) or "") or looks_binary(content.data):
+            return None
+        return content.data.decode("utf-8", "replace")
+
     # ---- walking
 
     def walk(self, max_files: int) -> Iterator[str]:
