@@ -150,6 +150,18 @@ def open_below(
         os.close(fd)
 
 
+def longest_first(paths: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(paths, key=len, reverse=True))
+
+
+def folder_of(path: str, folders: tuple[str, ...]) -> str | None:
+    """The innermost of ``folders`` (longest first) that is or contains ``path``."""
+    for folder in folders:
+        if path == folder or path.startswith(folder.rstrip(os.sep) + os.sep):
+            return folder
+    return None
+
+
 @dataclass(frozen=True)
 class Located:
     """A path checked against the rules: its workspace folder and the resolved parts below it."""
@@ -163,25 +175,21 @@ class WorkspaceFiles:
     """Reads and writes inside the workspace folders, and nowhere else."""
 
     def __init__(self, roots: Iterable[str], max_bytes: int = DEFAULT_MAX_BYTES):
-        real = {os.path.realpath(r) for r in roots if r}
-        self.roots: tuple[str, ...] = tuple(sorted(real, key=len, reverse=True))
+        given = {os.path.abspath(r) for r in roots if r}
+        self.roots: tuple[str, ...] = longest_first({os.path.realpath(r) for r in given})
+        self._given_roots = longest_first(given | set(self.roots))  # as the user names them
         self.max_bytes = max_bytes
 
     def root_of(self, real: str) -> str | None:
         """The workspace folder containing the resolved path ``real``, else None."""
-        for root in self.roots:
-            if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
-                return root
-        return None
+        return folder_of(real, self.roots)
 
     def shown(self, path: str) -> str:
         """``path`` relative to its workspace folder when it is in one (as given, links not
         resolved: the name the user sees), else as given."""
         given = os.path.abspath(path)
-        for root in self.roots:
-            if given.startswith(root.rstrip(os.sep) + os.sep):
-                return os.path.relpath(given, root).replace(os.sep, "/")
-        return path
+        root = folder_of(given, self._given_roots)
+        return path if root is None else os.path.relpath(given, root).replace(os.sep, "/")
 
     def locate(self, path: str) -> Located:
         """Check ``path`` against every rule that needs no opening; raises FileRefused."""
@@ -192,7 +200,7 @@ class WorkspaceFiles:
         real = os.path.realpath(given)
         root = self.root_of(real)
         if root is None:
-            if self.root_of(given) is not None:
+            if folder_of(given, self._given_roots) is not None:
                 raise FileRefused(
                     f"{shown} is a symbolic link (or passes through one) that leads outside the "
                     "workspace folders"
@@ -277,46 +285,49 @@ class PrivateDir:
     def __init__(self, path: str):
         self.path = path
 
-    def _open(self) -> int:
-        """A descriptor on the directory after checking it (so the checks hold for later use)."""
-        parent = os.path.dirname(self.path)
+    def _check(self) -> int | None:
+        """Create the directory if needed and check it; on POSIX returns a descriptor on it, so
+        what later calls use is what was checked (Windows: None, the path is used)."""
+        fd = None
         try:
-            os.makedirs(parent, mode=0o700, exist_ok=True)
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
             with contextlib.suppress(FileExistsError):
                 os.mkdir(self.path, 0o700)
-            fd = os.open(self.path, OPEN_DIR)
+            fd = os.open(self.path, OPEN_DIR) if HAS_DIR_FD else None
+            info = os.fstat(fd) if fd is not None else os.lstat(self.path)
         except OSError as exc:
+            if fd is not None:
+                os.close(fd)
             raise FileRefused(f"cannot use {self.path}: {exc.strerror or exc}") from None
-        info = os.fstat(fd)
         problem = None
         if not stat.S_ISDIR(info.st_mode):
             problem = f"{self.path} is {kind_of(info.st_mode)}, not a directory"
         elif hasattr(os, "getuid") and info.st_uid != os.getuid():
             problem = f"{self.path} belongs to another user"
         if problem is not None:
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
             raise FileRefused(problem)
-        if info.st_mode & 0o077 and hasattr(os, "fchmod"):
+        if fd is not None and info.st_mode & 0o077:
             os.fchmod(fd, 0o700)
         return fd
 
     def write(self, name: str, text: str) -> str:
         """Write (or replace) the file ``name`` in the directory; returns its path."""
-        if os.sep in name or name in ("", ".", ".."):
+        if os.sep in name or "/" in name or name in ("", ".", ".."):
             raise FileRefused(f"{name!r} is not a plain file name")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
         path = os.path.join(self.path, name)
-        if not HAS_DIR_FD:
-            os.close(self._open())
-            fd = os.open(path, flags | O_NOFOLLOW | O_BINARY, 0o600)
-        else:
-            dir_fd = self._open()
-            try:
-                flags |= O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
+        dir_fd = self._check()
+        try:
+            if dir_fd is None:
+                fd = os.open(path, flags | O_BINARY, 0o600)
+            else:
                 fd = os.open(name, flags, 0o600, dir_fd=dir_fd)
-            except OSError as exc:
-                raise refusal(exc, path) from None
-            finally:
+        except OSError as exc:
+            raise refusal(exc, path) from None
+        finally:
+            if dir_fd is not None:
                 os.close(dir_fd)
         try:
             info = os.fstat(fd)

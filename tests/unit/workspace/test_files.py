@@ -285,3 +285,14 @@ def test_a_fifo_read_in_a_thread_would_have_blocked(ws: Path) -> None:
     assert not opened.wait(0.3)
     os.close(os.open(ws / "pipe.py", os.O_WRONLY | os.O_NONBLOCK))  # release the reader
     thread.join(2)
+
+
+def test_a_folder_opened_through_a_link_works_and_names_paths_as_given(
+    ws: Path, outside: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "ws_link").symlink_to(ws, target_is_directory=True)
+    files = WorkspaceFiles([str(tmp_path / "ws_link")])
+    assert files.read_text(str(tmp_path / "ws_link" / "src" / "app.py")) == "x = 1\n"
+    (ws / "escape.py").symlink_to(outside.parent / "plain.py")
+    error = refused(files.read, str(tmp_path / "ws_link" / "escape.py"), match="leads outside")
+    assert str(error).startswith("escape.py is a symbolic link")
