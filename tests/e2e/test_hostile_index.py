@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.fake_openai import FakeOpenAI, Reply
-from tests.support.lsp_session import server_env, start_session
-from tests.support.raw_lsp import RawServer
+from tests.support.lsp_session import start_session
+from tests.support.raw_lsp import RawServer, spawn_server
 
 pytestmark = [
     pytest.mark.timeout(120),
@@ -121,15 +121,7 @@ async def server_with_worker(root: Path) -> AsyncIterator[tuple[RawServer, int]]
     """The real server on ``root`` (initialized) and the pid of its index worker process."""
     home = root.parent / "home"
     home.mkdir(exist_ok=True)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "qwen_lsp",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=server_env(home),
-    )
+    process = await spawn_server(home)
     server = RawServer(process)
     worker = None
     try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,8 +29,8 @@ from tests.e2e.test_code_actions import (
     session_for,
 )
 from tests.support.fake_openai import FakeOpenAI, Reply
-from tests.support.lsp_session import Session, client_capabilities, server_env
-from tests.support.raw_lsp import RawServer
+from tests.support.lsp_session import Session, client_capabilities
+from tests.support.raw_lsp import RawServer, spawn_server
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -246,16 +245,7 @@ async def test_a_fifo_settings_file_does_not_block_start_up():
     with tempfile.TemporaryDirectory(prefix="qwen-lsp-fifo-config-") as tmp:
         config = Path(tmp) / "config.toml"
         os.mkfifo(config)
-        env = server_env(Path(tmp), {"QWEN_LSP_CONFIG": str(config)})
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "qwen_lsp",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            env=env,
-        )
+        process = await spawn_server(Path(tmp), {"QWEN_LSP_CONFIG": str(config)})
         server = RawServer(process)
         try:
             request_id = server.next_id()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ..workspace.files import FileContent, FileMissing, FileRefused, WorkspaceFiles, looks_binary
 from ..workspace.ignore import IgnoreRules
-from ..workspace.names import SECRET_FILE_GLOBS, is_secret_name
+from ..workspace.names import CREDENTIAL_DIRS, SECRET_FILE_GLOBS, is_secret_name
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +30,10 @@ __all__ = [
     "looks_binary",
 ]
 
-# Directories never entered: VCS data, dependencies, virtualenvs, caches, credential stores.
-SKIPPED_DIRS: frozenset[str] = frozenset(
+# Directories never entered: credential stores and VCS data (workspace/names.py), dependencies,
+# virtualenvs, caches.
+SKIPPED_DIRS: frozenset[str] = CREDENTIAL_DIRS | frozenset(
     {
-        ".git",
-        ".hg",
-        ".svn",
-        ".bzr",
-        "_darcs",
         "node_modules",
         "bower_components",
         ".venv",
@@ -55,13 +51,6 @@ SKIPPED_DIRS: frozenset[str] = frozenset(
         ".hypothesis",
         "site-packages",
         "dist-packages",
-        ".ssh",
-        ".gnupg",
-        ".aws",
-        ".azure",
-        ".kube",
-        ".docker",
-        ".terraform",
     }
 )
 # A directory holding one of these is a virtualenv / conda env even under another name.
