@@ -99,26 +99,32 @@ class FilePolicy:
 
     def relative(self, path: str) -> str | None:
         """``path`` relative to its workspace folder (``/`` separators), None when outside."""
-        root = self.root_of(path)
+        located = self._locate(path)
+        return None if located is None else located[1]
+
+    def _locate(self, path: str) -> tuple[str, str] | None:
+        """(workspace folder, relative path) of ``path`` with links resolved (one realpath)."""
+        real = os.path.realpath(path)
+        root = self.files.root_of(real)
         if root is None:
             return None
-        rel = os.path.relpath(os.path.realpath(path), root)
-        return rel.replace(os.sep, "/")
+        return root, os.path.relpath(real, root).replace(os.sep, "/")
 
     # ---- decisions
 
     def allows_dir(self, path: str) -> bool:
         """Whether a directory may be entered during a workspace walk."""
-        rel = self.relative(path)
-        if rel is None:
+        located = self._locate(path)
+        if located is None:
             return False
+        root, rel = located
         if rel == ".":
             return True
         if is_skipped_dir_name(os.path.basename(path.rstrip(os.sep))):
             return False
         if any(os.path.lexists(os.path.join(path, marker)) for marker in VENV_MARKERS):
             return False
-        return not self._ignored(path, rel, is_dir=True)
+        return not self._ignored(root, rel, is_dir=True)
 
     def allows_file(self, path: str) -> bool:
         """Every rule except reading the content (size and binary checks need the file).
@@ -127,16 +133,14 @@ class FilePolicy:
         workspace that itself lives under e.g. ``site-packages`` still works."""
         if is_secret_name(os.path.basename(path)):
             return False
-        rel = self.relative(path)
-        if rel is None or rel == "." or is_secret_path(rel):
+        located = self._locate(path)
+        if located is None or located[1] == "." or is_secret_path(located[1]):
             return False
-        return not self._ignored(path, rel, is_dir=False)
+        return not self._ignored(*located, is_dir=False)
 
-    def _ignored(self, path: str, rel: str, *, is_dir: bool) -> bool:
+    def _ignored(self, root: str, rel: str, *, is_dir: bool) -> bool:
         """Git semantics: a path inside an ignored directory is ignored; else the deepest ignore
         file with a matching pattern decides (the user's globs first)."""
-        root = self.root_of(path)
-        assert root is not None
         parts = rel.split("/")
         for depth in range(1, len(parts)):
             if self._ignored_dir(root, parts[:depth]):
