@@ -43,6 +43,7 @@ from .settings import (
     redacted,
 )
 from .stdio import serve_stdio
+from .workspace.names import is_secret_document
 
 log = logging.getLogger("qwen_lsp")
 
@@ -417,6 +418,8 @@ def build_server(
         ls: QwenLanguageServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList | None:
         doc = ls.document_or_error(params.text_document.uri)
+        if is_secret_document(doc.path):  # its text would become the prompt
+            return types.InlineCompletionList(items=[])
         automatic = params.context.trigger_kind != types.InlineCompletionTriggerKind.Invoked
         request = ls.completion_input(doc, params.position, automatic)
         completions = await ls.engine.complete(request)
@@ -445,6 +448,8 @@ def build_server(
         if not ls.settings.completion.completion_items:
             return None
         doc = ls.document_or_error(params.text_document.uri)
+        if is_secret_document(doc.path):
+            return types.CompletionList(is_incomplete=False, items=[])
         automatic = (
             params.context is None
             or params.context.trigger_kind != types.CompletionTriggerKind.Invoked

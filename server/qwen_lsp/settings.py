@@ -22,6 +22,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+from .workspace.files import FileMissing, FileRefused, read_regular_file
+
 Transport = Literal["auto", "completions", "chat", "infill", "ollama"]
 PromptFormat = Literal["auto", "file", "repo"]
 
@@ -135,6 +137,9 @@ ENV_VARS: dict[tuple[str, str], tuple[str, ...]] = {
 SECTION_NAMES = ("qwen-lsp", "qwenLsp", "qwen_lsp", "qwen")
 
 
+MAX_CONFIG_BYTES = 1_000_000
+
+
 class SettingsError(ValueError):
     pass
 
@@ -154,12 +159,14 @@ def default_config_paths() -> list[Path]:
 
 def load_toml(path: Path) -> tuple[dict[str, Any], list[str]]:
     """Read one TOML config file; a missing file is not an error, a broken one is reported."""
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle), []
-    except FileNotFoundError:
+    try:  # a regular file, opened without blocking, read with a bound (never a FIFO)
+        data = read_regular_file(str(path), MAX_CONFIG_BYTES).data
+        return tomllib.loads(data.decode("utf-8")), []
+    except FileMissing:
         return {}, []
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except FileRefused as exc:
+        return {}, [f"config file {exc}"]
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return {}, [f"config file {path}: {exc}"]
 
 
@@ -300,8 +307,9 @@ def check_consistency(settings: Settings) -> list[str]:
     url = settings.endpoint.base_url
     if not re.match(r"^https?://[^/\s]+", url):
         problems.append(f"endpoint.base_url must start with http:// or https://, got {url!r}")
-    if settings.endpoint.ca_bundle and not Path(settings.endpoint.ca_bundle).expanduser().exists():
-        problems.append(f"endpoint.ca_bundle {settings.endpoint.ca_bundle!r} does not exist")
+    bundle = settings.endpoint.ca_bundle
+    if bundle and not Path(bundle).expanduser().is_file():  # never hand TLS a FIFO or device
+        problems.append(f"endpoint.ca_bundle {bundle!r} does not exist or is not a regular file")
     return problems
 
 

@@ -34,8 +34,9 @@ def frame(message: dict[str, Any]) -> bytes:
     return frame_bytes(json.dumps({"jsonrpc": "2.0", **message}).encode())
 
 
-async def spawn_server(home: Path) -> asyncio.subprocess.Process:
-    """``python -m qwen_lsp`` on pipes, with ``home`` as its (empty) home directory."""
+async def spawn_server(home: Path, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+    """``python -m qwen_lsp`` on pipes, with ``home`` as its (empty) home directory and ``env``
+    on top of the clean environment."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -43,7 +44,7 @@ async def spawn_server(home: Path) -> asyncio.subprocess.Process:
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
-        env=server_env(home),
+        env=server_env(home, env),
     )
 
 
