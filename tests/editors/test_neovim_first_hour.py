@@ -50,7 +50,7 @@ def user_nvim(
         config.mkdir(parents=True, exist_ok=True)
         (config / "init.lua").write_text(init)
         project = tmp_path / "project"
-        project.mkdir(exist_ok=True)
+        (project / ".git").mkdir(parents=True, exist_ok=True)
         path = project / "calc.py"
         path.write_text(SOURCE)
         nvim = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", str(path)])
@@ -115,11 +115,14 @@ def test_checkhealth_without_the_server(
     assert "pipx install /path/to/qwen-lsp" in report
 
 
-def test_lazy_spec_as_lazy_runs_it(fake_endpoint: FakeOpenAIThread, user_nvim: Any) -> None:
+@pytest.mark.parametrize("snippet", ["neovim-lazy-spec", "neovim-lazy-spec-full"])
+def test_lazy_spec_as_lazy_runs_it(
+    fake_endpoint: FakeOpenAIThread, user_nvim: Any, snippet: str
+) -> None:
     """lazy.nvim is not installable here: its part (calling the spec's config with the plugin
-    directory) is done by hand; the spec itself is the README's, as written."""
+    directory) is done by hand; the spec itself is the README's (docs/editors.md's), as written."""
     fake_endpoint.default = Reply(text="a + b")
-    spec = doc_snippet("neovim-lazy-spec", fake_endpoint.base_url)
+    spec = doc_snippet(snippet, fake_endpoint.base_url)
     init = (
         f"local spec = {spec}\n"
         "assert(spec[1] == 'qwen-lsp/qwen-lsp')\n"
@@ -140,3 +143,14 @@ def test_documented_defaults_are_the_defaults(user_nvim: Any) -> None:
         " return vim.deep_equal(o, q.defaults)"
     )
     assert same
+
+
+def test_lsp_config_by_hand_without_the_plugin(
+    fake_endpoint: FakeOpenAIThread, user_nvim: Any
+) -> None:
+    """docs/editors.md's `vim.lsp.config` form: Neovim's own LSP client, no plugin at all."""
+    fake_endpoint.default = Reply(text="a + b")
+    nvim = user_nvim(doc_snippet("neovim-lsp-config", fake_endpoint.base_url))
+    assert not nvim.lua("return package.loaded['qwen-lsp'] ~= nil")
+    nvim.insert_at_end_of_line(2)
+    assert nvim.wait_ghost_text() == "a + b"
