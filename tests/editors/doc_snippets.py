@@ -8,6 +8,7 @@ doc names. tests/editors/test_doc_snippets.py checks that no block is left witho
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +17,14 @@ from tests.editors.conftest import REPO_ROOT
 DOC_FILES = [
     REPO_ROOT / "README.md",
     REPO_ROOT / "docs" / "editors.md",
+    REPO_ROOT / "docs" / "release.md",
     *sorted((REPO_ROOT / "clients").glob("*/README.md")),
 ]
+# A block may sit in a list item (indented); the marker is the line right above its fence.
 FENCE = re.compile(
-    r"^(?:<!-- run: (?P<id>[\w-]+) -->\n)?```(?P<lang>[\w+-]*)\n(?P<body>.*?)^```$", re.M | re.S
+    r"^(?:[ \t]*<!-- run: (?P<id>[\w-]+) -->\n)?(?P<indent>[ \t]*)```(?P<lang>[\w+-]*)\n"
+    r"(?P<body>.*?)^(?P=indent)```$",
+    re.M | re.S,
 )
 # The endpoint every snippet names; tests point it at their scripted endpoint instead.
 DOC_BASE_URL = "http://127.0.0.1:8000/v1"
@@ -35,7 +40,9 @@ class Snippet:
 
 def snippets(path: Path) -> list[Snippet]:
     text = path.read_text(encoding="utf-8")
-    return [Snippet(path, m["id"], m["lang"], m["body"]) for m in FENCE.finditer(text)]
+    return [
+        Snippet(path, m["id"], m["lang"], textwrap.dedent(m["body"])) for m in FENCE.finditer(text)
+    ]
 
 
 def doc_snippet(snippet_id: str, base_url: str | None = None) -> str:

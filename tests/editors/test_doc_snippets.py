@@ -10,7 +10,11 @@ from pathlib import Path
 from tests.editors.conftest import CLIENTS_DIR, REPO_ROOT
 from tests.editors.doc_snippets import doc_snippet, snippets
 
-CHECKED = [REPO_ROOT / "docs" / "editors.md", *sorted(CLIENTS_DIR.glob("*/README.md"))]
+CHECKED = [
+    REPO_ROOT / "docs" / "editors.md",
+    REPO_ROOT / "docs" / "release.md",
+    *sorted(CLIENTS_DIR.glob("*/README.md")),
+]
 TESTS = sorted((REPO_ROOT / "tests").rglob("test_*.py"))
 
 

@@ -80,3 +80,50 @@ def test_changelog_has_this_version() -> None:
     headings = re.findall(r"^## \[?([^\]\s]+)\]?", changelog, re.M)
     assert headings[:1] == ["Unreleased"] or headings[:1] == [__version__], headings
     assert __version__ in headings
+
+
+def test_release_bump_commands_set_every_version(tmp_path: Path) -> None:
+    """docs/release.md's version bump, run as written on a copy of the files it edits."""
+    import os
+    import shutil
+
+    from tests.editors.doc_snippets import doc_snippet
+
+    node_bin = (
+        Path(os.environ.get("QWEN_LSP_VSCODE_CACHE") or REPO / ".cache" / "vscode") / "node" / "bin"
+    )
+    npm = shutil.which("npm", path=f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}")
+    if npm is None:
+        pytest.skip("npm is not installed (.ci/vscode-setup.sh)")
+    for name in (
+        "server/qwen_lsp/__init__.py",
+        "clients/vscode/package.json",
+        "clients/vscode/package-lock.json",
+        "clients/emacs/qwen-lsp.el",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / name, tmp_path / name)
+    script = doc_snippet("release-bump").replace("new=0.2.0", "new=9.8.7")
+    env = {**os.environ, "PATH": f"{Path(npm).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert '__version__ = "9.8.7"' in (tmp_path / "server/qwen_lsp/__init__.py").read_text()
+    package = json.loads((tmp_path / "clients/vscode/package.json").read_text())
+    lock = json.loads((tmp_path / "clients/vscode/package-lock.json").read_text())
+    assert package["version"] == lock["version"] == lock["packages"][""]["version"] == "9.8.7"
+    assert ";; Version: 9.8.7\n" in (tmp_path / "clients/emacs/qwen-lsp.el").read_text()
+
+
+def test_release_build_commands_are_the_tested_scripts() -> None:
+    """The build step names the scripts tests/packaging and tests/editors/test_vscode.py run."""
+    from tests.editors.doc_snippets import doc_snippet
+
+    commands = [
+        line.split("#")[0].split()
+        for line in doc_snippet("release-build").splitlines()
+        if line.strip()
+    ]
+    assert commands == [["bash", ".ci/build-dist.sh", "dist"], ["bash", ".ci/vscode-setup.sh"]]
