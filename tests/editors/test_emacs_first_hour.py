@@ -83,6 +83,17 @@ def first_hour(
     return result
 
 
+def assert_documents_the_function(
+    client: str, init: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    """C-c q a on the whole buffer, picking the "document" action: the docstring lands."""
+    source = "def add(a, b):\n    return a + b\n"
+    result = first_hour(
+        client, init, source, env, tmp_path, action="[Dd]ocument", expect=DOCSTRING, line=None
+    )
+    assert result["text"] == f'def add(a, b):\n    """{DOCSTRING}"""\n    return a + b\n'
+
+
 def test_eglot_setup_as_documented(fake_endpoint: FakeOpenAIThread, editor_env, tmp_path) -> None:
     if not emacs_has("eglot"):
         pytest.skip("eglot is not available (Debian: elpa-eglot)")
@@ -137,18 +148,7 @@ def test_eglot_code_action_with_the_documented_key(
         pytest.skip("eglot is not available (Debian: elpa-eglot)")
     fake_endpoint.default = Reply(text=ACTION_REPLY)
     init = doc_snippet("emacs-eglot-init", fake_endpoint.base_url)
-    source = "def add(a, b):\n    return a + b\n"
-    result = first_hour(
-        "eglot",
-        init,
-        source,
-        editor_env,
-        tmp_path,
-        action="[Dd]ocument",
-        expect=DOCSTRING,
-        line=None,
-    )
-    assert result["text"] == f'def add(a, b):\n    """{DOCSTRING}"""\n    return a + b\n'
+    assert_documents_the_function("eglot", init, editor_env, tmp_path)
 
 
 def test_eglot_use_package_form_on_emacs_28(
@@ -193,15 +193,4 @@ def test_lsp_mode_setup_as_documented(editor_env, tmp_path) -> None:
         assert result["statusCommand"] == "qwen-lsp: idle"
 
         fake.default = Reply(text=ACTION_REPLY)
-        source = "def add(a, b):\n    return a + b\n"
-        result = first_hour(
-            "lsp-mode",
-            init,
-            source,
-            editor_env,
-            tmp_path,
-            action="[Dd]ocument",
-            expect=DOCSTRING,
-            line=None,
-        )
-    assert result["text"] == f'def add(a, b):\n    """{DOCSTRING}"""\n    return a + b\n'
+        assert_documents_the_function("lsp-mode", init, editor_env, tmp_path)

@@ -6,7 +6,6 @@ ghost text, <Tab>, `:checkhealth qwen-lsp`.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import pytest
 
 from tests.editors.conftest import REPO_ROOT
 from tests.editors.doc_snippets import doc_snippet
-from tests.editors.test_neovim import NVIM, VERSION, NeovimSession, pynvim, wait_for
+from tests.editors.test_neovim import NVIM, VERSION, NeovimSession, pynvim, stop_all, wait_for
 from tests.support.fake_openai import FakeOpenAI, FakeOpenAIThread, Reply
 
 pytestmark = pytest.mark.editor
@@ -60,12 +59,7 @@ def user_nvim(
         return session
 
     yield start
-    for nvim in started:
-        with contextlib.suppress(Exception):
-            nvim.exec_lua("vim.lsp.stop_client(vim.lsp.get_clients(), true)")
-            nvim.quit("qa!")
-        with contextlib.suppress(Exception):
-            nvim.close()
+    stop_all(started)
 
 
 def checkhealth(nvim: NeovimSession) -> str:
