@@ -11,6 +11,7 @@ from tests.editors.conftest import CLIENTS_DIR, REPO_ROOT
 from tests.editors.doc_snippets import doc_snippet, snippets
 
 CHECKED = [
+    REPO_ROOT / "README.md",
     REPO_ROOT / "docs" / "editors.md",
     REPO_ROOT / "docs" / "release.md",
     *sorted(CLIENTS_DIR.glob("*/README.md")),
