@@ -95,6 +95,10 @@ export class StatusBar implements vscode.Disposable {
         if (this.endpoint) {
             lines.push(`Endpoint: ${this.endpoint}`);
         }
+        if (state === 'error' && /api key/i.test(detail ?? '')) {
+            // The key is never a setting here: it lives in VS Code's secret storage.
+            lines.push('Set the key with the command Qwen: Set API Key (kept in secret storage)');
+        }
         lines.push('Click for actions');
         this.item.tooltip = lines.join('\n');
         this.item.accessibilityInformation = {
