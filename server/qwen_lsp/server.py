@@ -33,7 +33,7 @@ from .documents import Document, DocumentNotOpen, DocumentStore
 from .endpoints import Detection, detect_endpoint, guess_from_url
 from .model.client import ModelClient, TransportName
 from .model.errors import ModelError
-from .notify import MessageGate
+from .notify import MessageGate, client_log_hint
 from .settings import (
     EndpointSettings,
     Settings,
@@ -125,6 +125,7 @@ class QwenLanguageServer(LanguageServer):
             postprocess=make_postprocessor(),
         )
         self.status_notifications = False
+        self.client_name = ""  # clientInfo.name: says where the user finds our log lines
         self.shown: dict[str, Completion] = {}
         self.detection: tuple[EndpointSettings, Detection] | None = None
         self.initialized_done = False
@@ -219,7 +220,8 @@ class QwenLanguageServer(LanguageServer):
             summary = (
                 problems[0]
                 if len(problems) == 1
-                else f"{problems[0]} (and {len(problems) - 1} more; see the log)"
+                else f"{problems[0]} (and {len(problems) - 1} more: see "
+                f"{client_log_hint(self.client_name)})"
             )
             self.show(f"invalid settings ignored: {summary}", types.MessageType.Warning)
 
@@ -339,6 +341,7 @@ def build_server(
     @server.feature(types.INITIALIZE)
     def initialize(ls: QwenLanguageServer, params: types.InitializeParams) -> None:
         ls.init_options = params.initialization_options
+        ls.client_name = params.client_info.name if params.client_info else ""
         if isinstance(ls.init_options, dict):
             ls.status_notifications = bool(ls.init_options.get("statusNotifications"))
         ls.documents.set_encoding(ls.workspace.position_encoding or "utf-16")

@@ -9,6 +9,7 @@ previous (or default) value is kept and the user is told what to fix.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import re
 import sys
@@ -273,7 +274,7 @@ def _merge_dataclass(current: Any, patch: Mapping[str, Any], where: str) -> tupl
         path = f"{where}.{key}" if where else key
         spec = by_name.get(key)
         if spec is None:
-            errors.append(f"unknown setting {path!r}")
+            errors.append(unknown_setting(str(raw_key), by_name, where))
             continue
         if value is None:
             continue
@@ -288,6 +289,25 @@ def _merge_dataclass(current: Any, patch: Mapping[str, Any], where: str) -> tupl
         except SettingsError as exc:
             errors.append(str(exc))
     return dataclasses.replace(current, **changes), errors
+
+
+def camel_case(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def unknown_setting(raw_key: str, known: Mapping[str, Any], where: str) -> str:
+    """The error for a key that is not a setting, spelt as the user typed it (camelCase or
+    snake_case), with the closest known key in the same style when one is close."""
+    camel = raw_key != raw_key.lower() and "_" not in raw_key
+    spell = camel_case if camel else (lambda name: name)
+    prefix = ".".join(spell(part) for part in where.split(".")) + "." if where else ""
+    candidates = [spell(name) for name in known]
+    close = difflib.get_close_matches(raw_key, candidates, n=1, cutoff=0.6)
+    squashed = {name.lower().replace("_", ""): name for name in candidates}
+    close = close or [squashed[k] for k in [raw_key.lower().replace("_", "")] if k in squashed]
+    hint = f" (did you mean {prefix + close[0]!r}?)" if close else ""
+    return f"unknown setting {prefix + raw_key!r}{hint}"
 
 
 def merge(settings: Settings, patch: Mapping[str, Any] | None) -> tuple[Settings, list[str]]:
