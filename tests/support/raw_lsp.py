@@ -106,15 +106,20 @@ class RawServer:
 
 
 @contextlib.asynccontextmanager
-async def raw_lsp(init_options: dict[str, Any] | None = None) -> AsyncIterator[RawServer]:
-    """An initialized server; shut down and exited (or killed) afterwards."""
+async def raw_lsp(
+    init_options: dict[str, Any] | None = None, root: Path | None = None
+) -> AsyncIterator[RawServer]:
+    """An initialized server (with ``root`` as its workspace folder when given); shut down and
+    exited (or killed) afterwards."""
+    params: dict[str, Any] = {**INITIALIZE, "initializationOptions": init_options}
+    if root is not None:
+        params["rootUri"] = root.as_uri()
+        params["workspaceFolders"] = [{"uri": root.as_uri(), "name": root.name}]
     with tempfile.TemporaryDirectory(prefix="qwen-lsp-raw-") as tmp:
         process = await spawn_server(Path(tmp))
         server = RawServer(process)
         try:
-            init = await server.request(
-                "initialize", {**INITIALIZE, "initializationOptions": init_options}
-            )
+            init = await server.request("initialize", params)
             assert "result" in init, init
             server.notify("initialized", {})
             yield server

@@ -1,0 +1,180 @@
+"""Start-up: spawn -> ``initialize`` answered, qwen-lsp against a bare pygls server, same run.
+
+Both servers are spawned alternately (``ROUNDS`` times each, after one warm-up spawn that
+writes their bytecode caches, as ``pip install`` does), sent ``initialize`` at once, and timed
+until the answer is read. The bare pygls server (``tests/bench/bare_pygls.py``) pays the same
+interpreter and ``lsprotocol``/pygls imports, so the ratio is what qwen-lsp adds. Also timed:
+the interpreter alone and ``import lsprotocol.types`` alone, and, for qwen-lsp, the longest
+wait for an answer to a trivial request in the first seconds after ``initialized`` (a stall of
+the event loop by start-up work, e.g. building the tokenizer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.bench.report import percentile, table, write_section
+from tests.support.lsp_session import server_env
+from tests.support.raw_lsp import STATS, RawServer
+
+ROUNDS = 12
+PROBE_S = 3.0  # how long after `initialized` the event loop is probed
+PROBE_EVERY_S = 0.01
+BARE = Path(__file__).with_name("bare_pygls.py")
+
+
+def bench_env(home: Path, bytecode: Path | None) -> dict[str, str]:
+    """The servers' environment: a clean home; bytecode cached in ``bytecode`` (None: never
+    written or read, as with PYTHONDONTWRITEBYTECODE and no caches)."""
+    env = server_env(home)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if bytecode is None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTHONPYCACHEPREFIX"] = str(home / "no-such-cache")
+    else:
+        env["PYTHONPYCACHEPREFIX"] = str(bytecode)
+    return env
+
+
+async def time_initialize(command: list[str], env: dict[str, str], root: Path) -> float:
+    """Seconds from spawn to the ``initialize`` answer; the server is then shut down."""
+    started = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env=env,
+    )
+    server = RawServer(process)
+    try:
+        reply = await server.request("initialize", initialize_params(root))
+        elapsed = time.perf_counter() - started
+        assert "result" in reply, reply
+        await asyncio.wait_for(server.request("shutdown", None), 10)
+        server.notify("exit", None)
+        await asyncio.wait_for(process.wait(), 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return elapsed
+
+
+def initialize_params(root: Path) -> dict[str, Any]:
+    return {
+        "processId": os.getpid(),
+        "rootUri": root.as_uri(),
+        "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
+        "capabilities": {},
+        "initializationOptions": {"endpoint": {"baseUrl": "http://127.0.0.1:9/v1"}},
+    }
+
+
+async def loop_stall(env: dict[str, str], root: Path) -> float:
+    """Longest answer time of trivial requests sent every 10 ms for PROBE_S after
+    ``initialized`` (qwen-lsp): how long start-up work holds the event loop."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "qwen_lsp",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env=env,
+    )
+    server = RawServer(process)
+    worst = 0.0
+    try:
+        await server.request("initialize", initialize_params(root))
+        server.notify("initialized", {})
+        end = time.perf_counter() + PROBE_S
+        while time.perf_counter() < end:
+            started = time.perf_counter()
+            await server.request("workspace/executeCommand", {"command": STATS, "arguments": []})
+            worst = max(worst, time.perf_counter() - started)
+            await asyncio.sleep(PROBE_EVERY_S)
+        await asyncio.wait_for(server.request("shutdown", None), 10)
+        server.notify("exit", None)
+        await asyncio.wait_for(process.wait(), 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return worst
+
+
+def time_command(code: str, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    return time.perf_counter() - started
+
+
+async def measure() -> dict[str, list[float]]:
+    qwen = [sys.executable, "-m", "qwen_lsp"]
+    bare = [sys.executable, str(BARE)]
+    times: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="qwen-lsp-startup-") as tmp:
+        home, root = Path(tmp) / "home", Path(tmp) / "ws"
+        home.mkdir()
+        root.mkdir()
+        (root / "main.py").write_text("print('hello')\n", encoding="utf-8")
+        cached = bench_env(home, Path(tmp) / "pycache")
+        uncached = bench_env(home, None)
+        for command in (qwen, bare):  # warm-up: writes the bytecode caches
+            await time_initialize(command, cached, root)
+        for round_ in range(ROUNDS):
+            order = [("qwen-lsp", qwen), ("bare pygls", bare)]
+            for name, command in order if round_ % 2 == 0 else order[::-1]:
+                times.setdefault(name, []).append(await time_initialize(command, cached, root))
+            times.setdefault("interpreter", []).append(time_command("pass", cached))
+            times.setdefault("import lsprotocol.types", []).append(
+                time_command("import lsprotocol.types", cached)
+            )
+        for _ in range(ROUNDS // 3):
+            for name, command in (("qwen-lsp", qwen), ("bare pygls", bare)):
+                key = f"{name}, no bytecode cache"
+                times.setdefault(key, []).append(await time_initialize(command, uncached, root))
+        times["qwen-lsp event loop stall"] = [
+            await loop_stall(cached, root) for _ in range(ROUNDS // 3)
+        ]
+    return times
+
+
+def main() -> None:
+    load = os.getloadavg()
+    times = asyncio.run(measure())
+    rows = [
+        [name, len(v), statistics.median(v) * 1000, percentile(v, 95) * 1000, min(v) * 1000]
+        for name, v in times.items()
+    ]
+    qwen, bare = statistics.median(times["qwen-lsp"]), statistics.median(times["bare pygls"])
+    ratios = [q / b for q, b in zip(times["qwen-lsp"], times["bare pygls"], strict=True)]
+    body = (
+        "Spawn → `initialize` answered (the answer read by the client), both servers spawned "
+        f"alternately {ROUNDS} times each after a warm-up spawn that writes their bytecode "
+        "caches (as `pip install` does); `tests/bench/bare_pygls.py` is a pygls server with no "
+        "features, paying the same interpreter, `lsprotocol` and pygls imports. *Event loop "
+        f"stall*: the longest answer to a trivial request sent every {PROBE_EVERY_S * 1000:.0f} "
+        f"ms for {PROBE_S:.0f} s after `initialized` (start-up work that holds the loop). "
+        f"Load average at start: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.\n\n"
+        + table(["measure", "n", "p50 ms", "p95 ms", "min ms"], rows)
+        + f"\n\n**Ratio qwen-lsp / bare pygls: {qwen / bare:.2f}x** (medians; per round: "
+        f"median {statistics.median(ratios):.2f}x). Target ≤ 1.2x."
+    )
+    write_section("startup", "Start-up: initialize answered", body)
+    print(body)
+    print(json.dumps({k: [round(x * 1000, 1) for x in v] for k, v in times.items()}))
+
+
+if __name__ == "__main__":
+    main()
