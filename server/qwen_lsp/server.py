@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import logging
 import re
 import sys
@@ -428,7 +429,10 @@ def build_server(
         problems, ls.pending_problems = ls.pending_problems, []
         ls.report_problems(problems)
         ls.initialized_done = True
+        # The completion core's modules load in a thread meanwhile: the loop keeps answering.
+        core_imported = asyncio.ensure_future(asyncio.to_thread(import_core_modules))
         await pull_configuration(ls)
+        await core_imported
         ls.background(ls.detect_transport())
         # Settings are final now: index the workspace in the background, watch its files.
         ls.context_engine.start(ls.workspace_roots())
@@ -610,6 +614,25 @@ def document_state(doc: Document) -> dict[str, Any]:
         "parse_skipped_reason": doc.parse_skipped_reason,
         "parse_count": parses,
     }
+
+
+# What `_Core.build`, the first completion and endpoint detection import.
+CORE_MODULES = (
+    "qwen_lsp.documents",
+    "qwen_lsp.model.client",
+    "qwen_lsp.endpoints",
+    "qwen_lsp.context.engine",
+    "qwen_lsp.completion.engine",
+    "qwen_lsp.completion.prompting",
+    "qwen_lsp.completion.postprocess",
+)
+
+
+def import_core_modules() -> None:
+    """Import the completion core (run in a thread: a handler that needs a module first waits
+    for it, everything else goes on)."""
+    for name in CORE_MODULES:
+        importlib.import_module(name)
 
 
 async def load_tokenizer_when_quiet(ls: QwenLanguageServer) -> None:

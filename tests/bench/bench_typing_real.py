@@ -16,6 +16,7 @@ Also: the ``textDocument/completion`` path, and continuous typing at 30, 80 and 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import statistics
 import tempfile
@@ -27,12 +28,14 @@ from qwen_lsp.completion.engine import PAUSE_S as ENGINE_PAUSE_S
 from qwen_lsp.completion.engine import SHORT_DEBOUNCE_S
 from qwen_lsp.settings import CompletionSettings
 from tests.bench.corpus import RealFile, chunk_sizes, python_10k, real_file
-from tests.bench.replay import KeyEvent, Oracle, editor_session, replay
+from tests.bench.replay import INVOKED, KeyEvent, Oracle, editor_session, replay
 from tests.bench.report import percentile, table, write_section
 from tests.bench.typist import PAUSE_S, Cadence, traces
 from tests.support.fake_openai import FakeOpenAI, Traffic
 
 MODEL_LATENCY_S = 0.150
+# Extra initializationOptions for experiments, e.g. '{"context": {"workspaceIndex": false}}'.
+OPTIONS = json.loads(os.environ.get("QWEN_BENCH_OPTIONS", "{}"))
 KEYS_PER_SCENARIO = 450
 SEED = 13
 STAGES = ("syntax", "gate", "plan", "postprocess")
@@ -79,6 +82,7 @@ class Outcome:
     generations: list[Any]  # the endpoint's generation requests
     stats: dict[str, Any]
     debounce_s: float
+    load: tuple[float, float]  # 1-minute load average before and after
     wrong: list[str] = field(default_factory=list)
 
     @property
@@ -107,9 +111,10 @@ async def run(scenario: Scenario) -> Outcome:
         )
     )
     oracle = Oracle(real.text, MODEL_LATENCY_S)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="qwen-lsp-typing-") as tmp:
         async with FakeOpenAI(responder=oracle) as fake:
-            async with editor_session(fake, Path(tmp), real, scenario.mode) as editor:
+            async with editor_session(fake, Path(tmp), real, scenario.mode, OPTIONS) as editor:
                 await asyncio.sleep(2.0)  # the file is open a moment before typing starts
                 before = await editor.stats()
                 events = await replay(editor, plan, oracle)
@@ -128,6 +133,7 @@ async def run(scenario: Scenario) -> Outcome:
         generations,
         stats,
         CompletionSettings().debounce_ms / 1000,
+        (load_before, os.getloadavg()[0]),
     )
     outcome.wrong = wrong_suggestions(outcome)
     return outcome
@@ -138,7 +144,8 @@ async def run(scenario: Scenario) -> Outcome:
 
 def key_to_request(outcome: Outcome) -> list[float]:
     """For each request at the endpoint: time from the last key before it, minus the debounce
-    the engine applied (``debounce_ms``, or the short one for the first key after a pause)."""
+    the engine applied (``debounce_ms``, the short one for the first key after a pause, none for
+    a request marked Invoked)."""
     asked = [e for e in outcome.events if e.asked_at is not None]
     delays, index = [], 0
     for request in sorted(outcome.generations, key=lambda r: r.received_at):
@@ -149,6 +156,8 @@ def key_to_request(outcome: Outcome) -> list[float]:
             continue
         quiet = index == 0 or event.asked_at - asked[index - 1].asked_at > ENGINE_PAUSE_S
         debounce = min(outcome.debounce_s, SHORT_DEBOUNCE_S) if quiet else outcome.debounce_s
+        if (event.context or {}).get("triggerKind") == INVOKED:
+            debounce = 0.0  # the engine does not wait for an explicit request
         delays.append(request.received_at - event.sent_at - debounce)
     return delays
 
@@ -208,6 +217,7 @@ def scenario_row(outcome: Outcome) -> list[object]:
         else "-",
         f"{statistics.median(to_ghost) * 1000:.0f}" if inline and to_ghost else "-",
         len(outcome.wrong) if inline else "-",
+        f"{outcome.load[0]:.1f} / {outcome.load[1]:.1f}",
     ]
 
 
@@ -232,6 +242,7 @@ TARGET_ROW = [
     "≥ 90%",
     "≤ 150",
     "0",
+    "",
 ]
 HEADERS = [
     "scenario",
@@ -244,6 +255,7 @@ HEADERS = [
     "ghost text after a pause",
     "last key → ghost text minus model latency p50 ms",
     "wrong ghost texts",
+    "load before / after",
 ]
 
 
@@ -264,7 +276,8 @@ def describe(outcomes: list[Outcome]) -> str:
             "*Requests at endpoint*: generation requests the endpoint read; *dropped*: of those, "
             "the ones whose connection the server closed before the answer was complete. *Key → "
             "request*: from the `didChange` of the last key before a request reached the endpoint"
-            ", minus the debounce the engine applied (60 ms; 10 ms for a key after 0.5 s quiet). "
+            ", minus the debounce the engine applied (60 ms; 10 ms for a key after 0.5 s quiet; "
+            "none for a request marked Invoked, which is how VS Code sends its quick suggestions). "
             "*Ghost text after a pause*: keys followed by ≥ 400 ms without a key, where the text "
             "before the cursor is the file's (no typo pending) - answered with ghost text before "
             "the next key; *last key → ghost text minus model latency* is negative when the "

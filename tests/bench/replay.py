@@ -35,8 +35,8 @@ REGION_GAP_S = 2.0  # between one retyped region and the next (the user moves el
 SETTLE_S = 3.0  # longest wait for the last answer of a region
 ORACLE_TAIL = 300  # characters of the prompt's prefix located in the true file
 ORACLE_LINES = 8  # lines of true continuation in an answer (max_tokens cuts it further)
-# VS Code's suggest widget: characters that trigger completion are the server's own list.
 WORD = str.isalnum
+INVOKED = 1  # the trigger kind of an explicit request, in both inline and completion contexts
 
 
 def utf16_len(text: str) -> int:
@@ -82,6 +82,7 @@ class KeyEvent:
     gap_after: float = 0.0  # until the next key (REGION_GAP_S-ish after a region's last)
     last: bool = False  # the region's last key: the file is whole again, nothing is missing
     request_id: int | None = None
+    context: dict[str, Any] | None = None  # the request's trigger context
     asked_at: float | None = None
     answered_at: float | None = None
     outcome: str = "none"  # none (no request), pending, answered, cancelled, error
@@ -206,6 +207,7 @@ class EditorClient:
         )
         params = {"textDocument": {"uri": self.uri}, "position": at, "context": context}
         event.request_id, future = self._send_request(method, params)
+        event.context = context
         event.asked_at, event.outcome = time.monotonic(), "pending"
         self.pending = event
         document = self.text  # as it was when asked: the answer's ranges refer to it
