@@ -109,6 +109,7 @@ class QwenLanguageServer(LanguageServer):
         self.pending_problems: list[str] = list(base_errors)
         self.messages = MessageGate()
         self.position_encoding: str = "utf-16"
+        self._documents: DocumentStore | None = None
         self._core: _Core | None = None
         self.status_notifications = False
         self.shown: dict[str, Completion] = {}
@@ -126,7 +127,22 @@ class QwenLanguageServer(LanguageServer):
             self._core = _Core.build(self)
         return self._core
 
-    documents = property(lambda self: self.core.documents)
+    @property
+    def documents(self) -> DocumentStore:
+        """Open documents: needed from the first didOpen, light (no grammar, no core)."""
+        if self._documents is None:
+            from .documents import DocumentStore
+
+            self._documents = DocumentStore()
+            self._documents.set_encoding(self.position_encoding)
+        return self._documents
+
+    @property
+    def core_ready(self) -> bool:
+        """The core exists: document events go to the context engine too (until then it
+        catches up when built)."""
+        return self._core is not None
+
     counter = property(lambda self: self.core.counter)
     context_engine = property(lambda self: self.core.context_engine)
     planner = property(lambda self: self.core.planner)
@@ -316,7 +332,6 @@ class QwenLanguageServer(LanguageServer):
 class _Core:
     """What completions need, built together with the server's settings at that moment."""
 
-    documents: DocumentStore
     counter: TokenCounter
     model: ModelClient
     context_engine: ContextEngine
@@ -330,12 +345,10 @@ class _Core:
         from .completion.prompting import PromptPlanner
         from .context.engine import ContextEngine
         from .context.tokens import TokenCounter
-        from .documents import DocumentStore
         from .model.client import ModelClient
 
         settings = ls.settings
-        documents = DocumentStore()
-        documents.set_encoding(ls.position_encoding)
+        documents = ls.documents
         counter = TokenCounter(settings.endpoint.model)
         model = ModelClient(settings.endpoint, ls.resolve_transport(settings))
         # Context engine (context/engine.py): workspace symbol index built in a background
@@ -357,7 +370,9 @@ class _Core:
             on_status=ls.send_status,
             postprocess=make_postprocessor(),
         )
-        return cls(documents, counter, model, context_engine, planner, engine)
+        for doc in documents:  # opened before the core existed
+            context_engine.did_open(doc)
+        return cls(counter, model, context_engine, planner, engine)
 
 
 def document_snapshot(doc: Document, offset: int, automatic: bool = True) -> CompletionInput:
@@ -419,8 +434,9 @@ def build_server(
             ls.status_notifications = bool(ls.init_options.get("statusNotifications"))
         ls.position_encoding = ls.workspace.position_encoding or "utf-16"
         ls.pending_problems += ls.apply_settings()
-        if ls._core is not None:  # built early (only tests do that): catch up
-            ls.core.documents.set_encoding(ls.position_encoding)
+        if ls._documents is not None:  # made early (only tests do that): catch up
+            ls.documents.set_encoding(ls.position_encoding)
+        if ls._core is not None:
             ls.core.counter.model = ls.settings.endpoint.model
 
     @server.feature(types.INITIALIZED)
@@ -454,7 +470,8 @@ def build_server(
         ls.last_activity = time.monotonic()
         item = params.text_document
         doc = ls.documents.open(item.uri, item.text, item.version, item.language_id)
-        ls.context_engine.did_open(doc)
+        if ls.core_ready:
+            ls.context_engine.did_open(doc)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: QwenLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -467,11 +484,13 @@ def build_server(
         except DocumentNotOpen:
             log.warning("didChange for %s, which was never opened; ignored", uri)
             return
-        ls.context_engine.did_change(doc)
+        if ls.core_ready:
+            ls.context_engine.did_change(doc)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: QwenLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.context_engine.did_save(params.text_document.uri)
+        if ls.core_ready:
+            ls.context_engine.did_save(params.text_document.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(
@@ -493,9 +512,10 @@ def build_server(
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: QwenLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        ls.engine.cancel(uri)
-        ls.engine.cache.forget(uri)
-        ls.context_engine.did_close(uri)
+        if ls.core_ready:
+            ls.engine.cancel(uri)
+            ls.engine.cache.forget(uri)
+            ls.context_engine.did_close(uri)
         ls.documents.close(uri)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())

@@ -24,7 +24,7 @@ from typing import Any
 
 from tests.bench.report import percentile, table, write_section
 from tests.support.lsp_session import server_env
-from tests.support.raw_lsp import STATS, RawServer
+from tests.support.raw_lsp import RawServer
 
 ROUNDS = 12
 # Another checkout's server/ directory to time in the same run ("before"), e.g. main's.
@@ -32,6 +32,7 @@ BASELINE = os.environ.get("QWEN_BENCH_BASELINE_SERVER")
 PROBE_S = 4.0  # how long after `initialized` the event loop is probed
 PROBE_EVERY_S = 0.05
 BARE = Path(__file__).with_name("bare_pygls.py")
+DOCUMENT_STATE = "qwen-lsp.debugDocumentState"  # answered from the open document alone
 
 
 def bench_env(home: Path, bytecode: Path | None) -> dict[str, str]:
@@ -116,7 +117,9 @@ async def loop_stall(env: dict[str, str], root: Path) -> float:
                 },
             )
             started = time.perf_counter()
-            await server.request("workspace/executeCommand", {"command": STATS, "arguments": []})
+            await server.request(
+                "workspace/executeCommand", {"command": DOCUMENT_STATE, "arguments": [uri]}
+            )
             worst = max(worst, time.perf_counter() - started)
             await asyncio.sleep(PROBE_EVERY_S)
         await asyncio.wait_for(server.request("shutdown", None), 10)
@@ -188,7 +191,8 @@ def main() -> None:
         "caches (as `pip install` does); `tests/bench/bare_pygls.py` is a pygls server with no "
         "features, paying the same interpreter, `lsprotocol` and pygls imports. *Event loop "
         f"stall*: typing from the start - a key (`didChange`) every {PROBE_EVERY_S * 1000:.0f} "
-        f"ms for {PROBE_S:.0f} s after `initialized`, each followed by a trivial request; the "
+        f"ms for {PROBE_S:.0f} s after `initialized`, each followed by a request about the "
+        "document (`qwen-lsp.debugDocumentState`); the "
         "longest answer (start-up work that holds the loop: imports, the tokenizer build). "
         f"Load average at start: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.\n\n"
         + table(["measure", "n", "p50 ms", "p95 ms", "min ms"], rows)
