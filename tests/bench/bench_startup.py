@@ -24,7 +24,7 @@ from typing import Any
 
 from tests.bench.report import percentile, table, write_section
 from tests.support.lsp_session import server_env
-from tests.support.raw_lsp import RawServer
+from tests.support.raw_lsp import RawServer, shut_down, spawn_server
 
 ROUNDS = 12
 # Another checkout's server/ directory to time in the same run ("before"), e.g. main's.
@@ -51,25 +51,13 @@ def bench_env(home: Path, bytecode: Path | None) -> dict[str, str]:
 async def time_initialize(command: list[str], env: dict[str, str], root: Path) -> float:
     """Seconds from spawn to the ``initialize`` answer; the server is then shut down."""
     started = time.perf_counter()
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=env,
-    )
-    server = RawServer(process)
+    server = RawServer(await spawn_server(root, args=command, env=env))
     try:
         reply = await server.request("initialize", initialize_params(root))
         elapsed = time.perf_counter() - started
         assert "result" in reply, reply
-        await asyncio.wait_for(server.request("shutdown", None), 10)
-        server.notify("exit", None)
-        await asyncio.wait_for(process.wait(), 10)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await shut_down(server, 10)
     return elapsed
 
 
@@ -87,16 +75,7 @@ async def loop_stall(env: dict[str, str], root: Path) -> float:
     """Typing from the start: after ``initialized``, a file is opened and a key typed every
     PROBE_EVERY_S for PROBE_S, each followed by a trivial request; the longest answer time is
     how long start-up work (the completion core's imports, the tokenizer) held the loop."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "qwen_lsp",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=env,
-    )
-    server = RawServer(process)
+    server = RawServer(await spawn_server(root, env=env))
     worst = 0.0
     try:
         await server.request("initialize", initialize_params(root))
@@ -122,13 +101,8 @@ async def loop_stall(env: dict[str, str], root: Path) -> float:
             )
             worst = max(worst, time.perf_counter() - started)
             await asyncio.sleep(PROBE_EVERY_S)
-        await asyncio.wait_for(server.request("shutdown", None), 10)
-        server.notify("exit", None)
-        await asyncio.wait_for(process.wait(), 10)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await shut_down(server, 10)
     return worst
 
 
@@ -139,8 +113,8 @@ def time_command(code: str, env: dict[str, str]) -> float:
 
 
 async def measure() -> dict[str, list[float]]:
-    qwen = [sys.executable, "-m", "qwen_lsp"]
-    bare = [sys.executable, str(BARE)]
+    qwen = ["-m", "qwen_lsp"]
+    bare = [str(BARE)]
     times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="qwen-lsp-startup-") as tmp:
         home, root = Path(tmp) / "home", Path(tmp) / "ws"

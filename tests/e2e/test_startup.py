@@ -9,12 +9,10 @@ what answering ``initialize`` cost. Timings are in ``tests/bench/bench_startup.p
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from pathlib import Path
 
-from tests.support.lsp_session import server_env
-from tests.support.raw_lsp import INITIALIZE, STATS, RawServer, raw_lsp
+from tests.support.raw_lsp import INITIALIZE, STATS, RawServer, raw_lsp, spawn_server
 
 # Not needed to answer `initialize`: the tokenizer, grammars, the context engine and its index
 # (gitignore matching), the completion pipeline, endpoint detection.
@@ -30,16 +28,8 @@ HEAVY = (
 
 
 async def imports_until_initialize_answered(tmp_path: Path) -> set[str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-X",
-        "importtime",
-        "-m",
-        "qwen_lsp",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=server_env(tmp_path),
+    process = await spawn_server(
+        tmp_path, args=("-X", "importtime", "-m", "qwen_lsp"), stderr=asyncio.subprocess.PIPE
     )
     assert process.stderr is not None and process.stdin is not None
     stderr = asyncio.ensure_future(process.stderr.read())  # read as it comes: the pipe is small

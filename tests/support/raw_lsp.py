@@ -16,7 +16,7 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +34,35 @@ def frame(message: dict[str, Any]) -> bytes:
     return frame_bytes(json.dumps({"jsonrpc": "2.0", **message}).encode())
 
 
-async def spawn_server(home: Path) -> asyncio.subprocess.Process:
-    """``python -m qwen_lsp`` on pipes, with ``home`` as its (empty) home directory."""
+async def spawn_server(
+    home: Path,
+    *,
+    args: Sequence[str] = ("-m", "qwen_lsp"),
+    env: dict[str, str] | None = None,
+    stderr: int = asyncio.subprocess.DEVNULL,
+) -> asyncio.subprocess.Process:
+    """``python -m qwen_lsp`` (or ``python *args``) on pipes, with ``home`` as its (empty) home
+    directory unless ``env`` is given."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "qwen_lsp",
+        *args,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=server_env(home),
+        stderr=stderr,
+        env=env if env is not None else server_env(home),
     )
+
+
+async def shut_down(server: RawServer, timeout: float = 5) -> None:
+    """``shutdown`` and ``exit``; killed if it does not end in time."""
+    process = server.process
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(server.request("shutdown", None), timeout)
+        server.notify("exit", None)
+        await asyncio.wait_for(process.wait(), timeout)
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
 
 
 class RawServer:
@@ -124,10 +142,4 @@ async def raw_lsp(
             server.notify("initialized", {})
             yield server
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(server.request("shutdown", None), 5)
-                server.notify("exit", None)
-                await asyncio.wait_for(process.wait(), 5)
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+            await shut_down(server)
