@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 
@@ -57,9 +58,16 @@ def main(argv: list[str] | None = None) -> int:
         return run_doctor(
             settings, problems, base_url=args.base_url, model=args.model, as_json=args.json
         )
+    # Importing pygls and lsprotocol creates hundreds of thousands of objects that live as long
+    # as the process; the cyclic collector would traverse them over and over while they are
+    # made. Collect nothing until they exist, then freeze them: later collections (while
+    # typing) skip them too.
+    gc.disable()
     from .server import build_server
 
     server = build_server(settings, problems)
+    gc.freeze()
+    gc.enable()
     if args.tcp:
         host, port = args.tcp
         server.start_tcp(host, port)
