@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
-from .endpoints import Detection, detect_endpoint
 from .model.client import GenerationRequest, ModelClient, TransportName
+from .model.detect import Detection, detect_endpoint
 from .model.errors import ModelError
 from .prompts.chat import fim_chat_messages
 from .prompts.fim import SPECIAL_TOKENS, STOP_TOKENS, file_level_prompt

@@ -30,8 +30,8 @@ from .completion.prompting import PromptPlanner
 from .context.engine import ContextEngine
 from .context.tokens import TokenCounter
 from .documents import Document, DocumentNotOpen, DocumentStore
-from .endpoints import Detection, detect_endpoint, guess_from_url
 from .model.client import ModelClient, TransportName
+from .model.detect import Detection, detect_endpoint, guess_from_url
 from .model.errors import ModelError
 from .notify import MessageGate
 from .settings import (

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from qwen_lsp.endpoints import detect_endpoint
 from qwen_lsp.model.client import GenerationRequest, ModelClient
+from qwen_lsp.model.detect import detect_endpoint
 from qwen_lsp.model.errors import ModelError
 from qwen_lsp.settings import EndpointSettings, Settings, redacted
 from tests.support.http_servers import (

@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from .model.client import TransportName, build_http_client
-from .model.errors import ModelError
-from .model.http import HttpClient
-from .settings import EndpointSettings
+from ..settings import EndpointSettings
+from .errors import ModelError
+from .http import HttpClient, StatusAnswer
+from .request import TransportName
+from .urls import BaseUrl, join_url
 
 ServerKind = Literal[
     "llamacpp",
@@ -109,11 +110,6 @@ def transport_for(kind: ServerKind, model: str) -> TransportName:
     return "completions"
 
 
-def root_url(base_url: str) -> str:
-    """The server root: base URL without a trailing /v1 (where /props, /api/... live)."""
-    return re.sub(r"/v1$", "", base_url.rstrip("/"))
-
-
 def _host_port_path(url: str) -> tuple[str, int | None, str]:
     try:
         parsed = urlparse(url)
@@ -190,31 +186,34 @@ def classify(probe: ProbeResult, url_kind: ServerKind) -> tuple[ServerKind, list
 async def _get_json(http: HttpClient, url: str) -> tuple[int | None, Any, str]:
     """(status, JSON or None, connection error text) of one GET."""
     try:
-        response = await http.get(url, timeout=PROBE_TIMEOUT_S)
+        return 200, await http.get_json(url, PROBE_TIMEOUT_S), ""
+    except StatusAnswer as answer:
+        return answer.status, None, ""
     except ModelError as error:
+        if error.kind == "protocol":  # it answered, but not JSON
+            return 200, None, ""
         return None, None, str(error)
-    try:
-        payload = response.json() if response.status == 200 else None
-    except ValueError:
-        payload = None
-    return response.status, payload, ""
 
 
 async def probe(endpoint: EndpointSettings, url_kind: ServerKind) -> ProbeResult:
-    base, root = endpoint.base_url.rstrip("/"), root_url(endpoint.base_url)
+    base = BaseUrl.parse(endpoint.base_url)
     # Hosted APIs are known from their URL: only check that /models answers.
     local = url_kind not in ("dashscope", "openai")
-    urls = [f"{base}/models"]
+    urls = [base.join("/models")]
     if local:
-        urls += [f"{root}/props", f"{root}/api/version", f"{root}/openapi.json"]
-    async with build_http_client(endpoint) as http:
+        urls += [base.join(p, on_root=True) for p in ("/props", "/api/version", "/openapi.json")]
+    http = HttpClient(endpoint)
+    try:
         answers = await asyncio.gather(*(_get_json(http, url) for url in urls))
         result = ProbeResult(models_status=answers[0][0], models=answers[0][1])
         result.connect_error = answers[0][2]
         if local:
             result.props, result.ollama_version, result.openapi = (a[1] for a in answers[1:])
-        if result.models_status == 404 and not base.endswith("/v1"):
-            result.v1_models_status = (await _get_json(http, f"{base}/v1/models"))[0]
+        if result.models_status == 404 and not base.path.endswith("/v1"):
+            v1_models = join_url(endpoint.base_url, "/v1/models")
+            result.v1_models_status = (await _get_json(http, v1_models))[0]
+    finally:
+        await http.aclose()
     return result
 
 
