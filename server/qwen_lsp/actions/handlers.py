@@ -163,6 +163,7 @@ async def generate(ls: QwenLanguageServer, plan: Plan, progress: ActionProgress)
         temperature=settings.temperature,
         model=settings.model,
         timeout_s=settings.timeout_s,
+        purpose="action",
     )
     model = ls.model
     # The user asked explicitly: try now even if completions are backing off after failures.
