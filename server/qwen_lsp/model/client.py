@@ -37,11 +37,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from ..redaction import Redactor, endpoint_secrets, shorten
 from ..settings import EndpointSettings
 from . import sdk
 from .errors import ModelError
@@ -102,11 +102,11 @@ class Backoff:
         self.success()
 
 
-def redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return re.sub(r"(Bearer\s+)[A-Za-z0-9._\-]+", r"\1***", text)
+def endpoint_redactor(endpoint: EndpointSettings) -> Redactor:
+    """Masks every secret of the endpoint's settings (and URLs, tokens) in a text."""
+    return Redactor(
+        endpoint_secrets(endpoint.api_key, endpoint.headers, endpoint.base_url, endpoint.proxy)
+    )
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -179,17 +179,16 @@ class ModelClient:
         self.transport: TransportName = transport
         self.http = HttpClient(endpoint)
         self.backoff = Backoff()
+        self.redact = endpoint_redactor(endpoint)
         self.active_streams = 0
         self._sdk: Any = None
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    def _secrets(self) -> list[str]:
-        return [self.endpoint.api_key, *self.endpoint.headers.values()]
-
     def _redacted(self, error: ModelError) -> ModelError:
-        error.detail = redact(error.detail, self._secrets())[:MESSAGE_CHARS]
+        """Secrets out of the error's text first, then the text cut for display."""
+        error.detail = shorten(self.redact(error.detail), MESSAGE_CHARS)
         return error
 
     def _transport(self, request: GenerationRequest) -> Transport:

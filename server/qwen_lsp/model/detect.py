@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlparse
 
+from ..redaction import mask_url
 from ..settings import EndpointSettings
+from .client import endpoint_redactor
 from .errors import ModelError
 from .http import HttpClient, StatusAnswer
 from .request import TransportName
@@ -176,7 +178,8 @@ def classify(probe: ProbeResult, url_kind: ServerKind) -> tuple[ServerKind, list
             "(it reuses the KV cache of the shared prompt start by itself)"
         ]
     if isinstance(version, dict) and "version" in version:
-        return "ollama", [f"Ollama {version['version']}: raw FIM prompts on /api/generate"]
+        named = str(version["version"])[:40]  # the server's text: bounded
+        return "ollama", [f"Ollama {named}: raw FIM prompts on /api/generate"]
     by_owner = kind_from_models(data) if isinstance(data, list) else None
     if by_owner:
         return by_owner, [f"recognised from the model list (owned_by of {by_owner})"]
@@ -193,6 +196,8 @@ async def _get_json(http: HttpClient, url: str) -> tuple[int | None, Any, str]:
         if error.kind == "protocol":  # it answered, but not JSON
             return 200, None, ""
         return None, None, str(error)
+    except Exception as exc:  # detection is an optimisation: never fatal
+        return None, None, f"{type(exc).__name__}: {exc}"
 
 
 async def probe(endpoint: EndpointSettings, url_kind: ServerKind) -> ProbeResult:
@@ -220,9 +225,10 @@ async def probe(endpoint: EndpointSettings, url_kind: ServerKind) -> ProbeResult
 def probe_notes(result: ProbeResult, endpoint: EndpointSettings) -> list[str]:
     notes = []
     if result.v1_models_status == 200:
-        base = endpoint.base_url.rstrip("/")
+        models = mask_url(join_url(endpoint.base_url, "/models"))
+        v1_models = mask_url(join_url(endpoint.base_url, "/v1/models"))
         notes.append(
-            f"{base}/models is not found but {base}/v1/models is: "
+            f"{models} is not found but {v1_models} is: "
             "endpoint.base_url should probably end in /v1"
         )
     elif result.models_status in (401, 403):
@@ -240,10 +246,12 @@ def probe_notes(result: ProbeResult, endpoint: EndpointSettings) -> list[str]:
 async def detect_endpoint(endpoint: EndpointSettings) -> Detection:
     """Probe the server and decide the transport (settings win when not "auto")."""
     guess = guess_from_url(endpoint)
+    redact = endpoint_redactor(endpoint)
     result = await probe(endpoint, guess.kind)
     if result.models_status is None and result.connect_error:
         guess.reachable = False
-        guess.notes.append(f"nothing answered at {endpoint.base_url} ({result.connect_error})")
+        where = mask_url(endpoint.base_url)
+        guess.notes.append(f"nothing answered at {where} ({redact(result.connect_error)})")
         return guess
     kind, notes = classify(result, guess.kind)
     notes += probe_notes(result, endpoint)
@@ -260,6 +268,7 @@ async def detect_endpoint(endpoint: EndpointSettings) -> Detection:
         transport, source = transport_for(kind, endpoint.model), "probe"
         if transport == "chat":
             notes.append(f"model {endpoint.model!r} has no raw FIM here: completions go via chat")
+    notes = [redact(note) for note in notes]
     return Detection(
         kind, transport, source, notes, reachable=True, models=_model_ids(result.models)
     )
