@@ -88,8 +88,10 @@ class Backoff:
     def failure(self, error: ModelError) -> None:
         self.failures += 1
         delay = min(self.max_s, self.base_s * 2 ** (self.failures - 1))
-        if error.kind in ("auth", "not_found", "bad_request"):
-            delay = max(delay, 5.0)  # will not fix itself quickly; settings changes reset
+        if error.kind in ("auth", "not_found", "bad_request", "protocol"):
+            # Will not fix itself quickly (a wrong key, URL, model or server; answers we cannot
+            # read): one try every 5 s at most. A settings change resets the backoff.
+            delay = max(delay, 5.0)
         if error.retry_after_s is not None:
             delay = min(max(error.retry_after_s, 0.0), 300.0)
         self.until = self.clock() + delay

@@ -50,7 +50,10 @@ def sse_data(line: str) -> Any:
         return DONE
     if not data:
         return None
-    return loads(data)
+    payload = loads(data)
+    if payload is None:  # "data: null": nothing a transport can use
+        raise ModelError("protocol", "stream payload is null")
+    return payload
 
 
 def json_object_line(line: str) -> dict[str, Any] | None:
@@ -92,7 +95,18 @@ def raise_for_error(payload: dict[str, Any]) -> None:
     if not error:
         return
     message = error.get("message") if isinstance(error, dict) else error
-    raise ModelError("server", f"error in stream: {str(message)[:SHOWN_CHARS]}")
+    text = message if isinstance(message, str) else f"({_a(message)})"
+    raise ModelError("server", f"error in stream: {text[:SHOWN_CHARS]}")
+
+
+def flag_of(payload: dict[str, Any], name: str) -> bool:
+    """A true/false field; absent or null is false."""
+    value = payload.get(name)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ModelError("protocol", f"stream field {name!r} is {_a(value)}, not true/false")
+    return value
 
 
 def count(value: Any) -> int | None:

@@ -16,6 +16,7 @@ from .fields import (
     END,
     Event,
     count,
+    flag_of,
     llamacpp_timings,
     object_of,
     raise_for_error,
@@ -53,7 +54,7 @@ def decode(line: str) -> Event | None:
     payload = object_of(payload, "stream payload")
     raise_for_error(payload)
     text = text_of(payload, "content")
-    if not payload.get("stop"):
+    if not flag_of(payload, "stop"):
         return Event(text)
     stop_type = reason_of(payload, "stop_type")
     usage = Usage(count(payload.get("tokens_evaluated")), count(payload.get("tokens_predicted")))

@@ -10,7 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from ..request import GenerationRequest, ServerTimings, Usage
-from .fields import Event, count, json_object_line, millis, raise_for_error, reason_of, text_of
+from .fields import (
+    Event,
+    count,
+    flag_of,
+    json_object_line,
+    millis,
+    raise_for_error,
+    reason_of,
+    text_of,
+)
 
 PATH = "/api/generate"
 ON_ROOT = True
@@ -39,7 +48,7 @@ def decode(line: str) -> Event | None:
         return None
     raise_for_error(payload)
     text = text_of(payload, "response")
-    if not payload.get("done"):
+    if not flag_of(payload, "done"):
         return Event(text)
     prompt_n = count(payload.get("prompt_eval_count"))
     predicted_n = count(payload.get("eval_count"))
