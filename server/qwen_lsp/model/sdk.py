@@ -32,22 +32,27 @@ MODELS_TIMEOUT_S = 5.0
 NO_KEY = "no-key"  # the SDK insists on a key; its header is omitted per request instead
 
 
-async def import_openai() -> Any:
-    return await asyncio.to_thread(importlib.import_module, "openai")
-
-
 async def make_client(http: HttpClient, endpoint: EndpointSettings) -> Any:
-    openai = await import_openai()
+    """The SDK client on ``http``'s httpx client, built in a worker thread: importing the SDK,
+    its resource modules and its platform headers takes about a second of Python work."""
+    shared = await http.client()
+    return await asyncio.to_thread(_build, http, endpoint, shared)
+
+
+def _build(http: HttpClient, endpoint: EndpointSettings, shared: httpx.AsyncClient) -> Any:
+    openai = importlib.import_module("openai")
     base = http.base
-    return openai.AsyncOpenAI(
+    client = openai.AsyncOpenAI(
         api_key=endpoint.api_key or NO_KEY,
         base_url=f"{base.origin}{base.path}",
         default_query=dict(parse_qsl(base.query, keep_blank_values=True)) or None,
         default_headers=request_headers(endpoint),
-        http_client=await http.client(),
+        http_client=shared,
         max_retries=0,
         timeout=httpx.Timeout(None, connect=endpoint.connect_timeout_s),
     )
+    client.chat.completions.with_streaming_response  # noqa: B018 - loaded here, not on the loop
+    return client
 
 
 def _extra_headers(api_key: str) -> dict[str, Any] | None:
