@@ -210,6 +210,8 @@ def explain(error: ModelError, detection: Detection, endpoint: EndpointSettings)
         "longer than its context: lower context.max_prompt_tokens)",
         "bad_request": "the server refused the request; if the model is chat-only, "
         'set endpoint.transport = "chat"',
+        "redirect": "the server redirects (often http → https, or a missing /v1): set "
+        "endpoint.base_url to the URL it redirects to",
         "protocol": f"the answer is not in the {detection.transport!r} format: {SWITCH_TRANSPORT} "
         "the server",
     }[error.kind]

@@ -3,7 +3,8 @@
 A stream whose payloads have the wrong types (``"text": 12345``, ``"content": ["a"]``), are not
 objects, or nest 200,000 levels deep is a ``protocol`` error: the backoff applies (requests
 100 ms apart do not reach the endpoint again), the user is told once, every request gets an
-answer (never a JSON-RPC internal error), and ``qwen/status`` does not stay busy.
+answer (never a JSON-RPC internal error), and ``qwen/status`` does not stay busy. A redirect is
+shown as a redirect (not followed, set endpoint.base_url), not as a transport problem.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.support.http_servers import Peer, RawServer, Seen, response
 from tests.support.lsp_session import start_session
 
 SOURCE = "def add(a, b):\n    return \n\nprint(add(1, 2))\n"
@@ -58,3 +60,23 @@ async def test_malformed_streams_are_one_model_error_with_backoff(name: str) -> 
     assert len(generations) == 1, f"{len(generations)} requests reached the endpoint"
     assert len(shown) == 1 and "not OpenAI-compatible" in shown[0], shown
     assert states and states[-1] != "busy", states
+
+
+async def test_a_redirect_is_shown_as_a_redirect_not_a_transport_problem() -> None:
+    async def moved(request: Seen, peer: Peer) -> bool:
+        location = f"https://llm.example{request.target}"
+        await peer.send(response(308, b"", {"Location": location}))
+        return True
+
+    options = {"completion": {"completionItems": False}}
+    async with RawServer(moved) as server, start_session(server.url("/v1"), options) as lsp:
+        uri = lsp.open("calc.py", SOURCE)
+        await lsp.inline(uri, 1, 11, timeout=10)
+        await lsp.wait_until(lambda: bool(lsp.messages()), timeout=10)
+        shown = lsp.messages()
+        logs = " ".join(lsp.logs())
+    assert len(shown) == 1
+    assert "redirect" in shown[0] and "endpoint.base_url" in shown[0], shown
+    assert "transport" not in shown[0]
+    assert "redirected to https://llm.example/v1/completions" in logs
+    assert all(r.method != "POST" or r.target == "/v1/completions" for r in server.requests)

@@ -40,8 +40,9 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from ..redaction import Redactor, endpoint_secrets, shorten
+from ..redaction import Redactor, endpoint_secrets, mask_url, shorten
 from ..settings import EndpointSettings
 from . import sdk
 from .errors import ModelError
@@ -88,7 +89,7 @@ class Backoff:
     def failure(self, error: ModelError) -> None:
         self.failures += 1
         delay = min(self.max_s, self.base_s * 2 ** (self.failures - 1))
-        if error.kind in ("auth", "not_found", "bad_request", "protocol"):
+        if error.kind in ("auth", "not_found", "bad_request", "protocol", "redirect"):
             # Will not fix itself quickly (a wrong key, URL, model or server; answers we cannot
             # read): one try every 5 s at most. A settings change resets the backoff.
             delay = max(delay, 5.0)
@@ -151,7 +152,23 @@ def classify_status(status: int, body: str, retry_after: str | None) -> ModelErr
 
 
 def status_error(answer: StatusAnswer) -> ModelError:
+    if 300 <= answer.status < 400:
+        return redirect_error(answer.status, answer.redirect_target)
     return classify_status(answer.status, answer.text, answer.headers.get("retry-after"))
+
+
+def redirect_error(status: int, target: str) -> ModelError:
+    """A 3xx, said as what happened: where it pointed, and that it was not followed."""
+    where = "another URL"
+    if target:
+        parts = urlsplit(target)
+        where = mask_url(f"{parts.scheme}://{parts.netloc}{parts.path}") if parts.netloc else where
+    return ModelError(
+        "redirect",
+        f"redirected to {where} — not followed, so the key is not sent there; "
+        "set endpoint.base_url to the final URL",
+        status,
+    )
 
 
 class AnswerStream:

@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 
 from ..redaction import mask_url
 from ..settings import EndpointSettings
-from .client import endpoint_redactor
+from .client import endpoint_redactor, redirect_error
 from .errors import ModelError
 from .http import HttpClient, StatusAnswer
 from .request import TransportName
@@ -97,6 +97,7 @@ class ProbeResult:
     openapi: Any = None
     v1_models_status: int | None = None  # /v1/models, tried when base_url lacks /v1
     connect_error: str = ""
+    redirect: str = ""  # what GET /models said when it answered with a redirect
 
 
 def transport_for(kind: ServerKind, model: str) -> TransportName:
@@ -187,10 +188,12 @@ def classify(probe: ProbeResult, url_kind: ServerKind) -> tuple[ServerKind, list
 
 
 async def _get_json(http: HttpClient, url: str) -> tuple[int | None, Any, str]:
-    """(status, JSON or None, connection error text) of one GET."""
+    """(status, JSON or None, connection error text or what a redirect said) of one GET."""
     try:
         return 200, await http.get_json(url, PROBE_TIMEOUT_S), ""
     except StatusAnswer as answer:
+        if 300 <= answer.status < 400:
+            return answer.status, None, redirect_error(answer.status, answer.redirect_target).detail
         return answer.status, None, ""
     except ModelError as error:
         if error.kind == "protocol":  # it answered, but not JSON
@@ -211,7 +214,10 @@ async def probe(endpoint: EndpointSettings, url_kind: ServerKind) -> ProbeResult
     try:
         answers = await asyncio.gather(*(_get_json(http, url) for url in urls))
         result = ProbeResult(models_status=answers[0][0], models=answers[0][1])
-        result.connect_error = answers[0][2]
+        if result.models_status is None:
+            result.connect_error = answers[0][2]
+        else:
+            result.redirect = answers[0][2]
         if local:
             result.props, result.ollama_version, result.openapi = (a[1] for a in answers[1:])
         if result.models_status == 404 and not base.path.endswith("/v1"):
@@ -231,6 +237,8 @@ def probe_notes(result: ProbeResult, endpoint: EndpointSettings) -> list[str]:
             f"{models} is not found but {v1_models} is: "
             "endpoint.base_url should probably end in /v1"
         )
+    elif result.redirect:
+        notes.append(f"GET /models was {result.redirect}")
     elif result.models_status in (401, 403):
         notes.append(f"GET /models was refused (HTTP {result.models_status}): check the API key")
     elif result.models_status is not None and result.models_status != 200:

@@ -14,6 +14,7 @@ ErrorKind = Literal[
     "rate_limited",  # 429
     "server",  # 5xx
     "bad_request",  # other 4xx
+    "redirect",  # 3xx: never followed (the key would go along)
     "protocol",  # the answer was not the OpenAI shape we asked for
 ]
 
@@ -48,5 +49,7 @@ class ModelError(Exception):
             "server": "the model endpoint had an internal error; retrying with backoff.",
             "bad_request": "the model endpoint refused the request — the model may not support "
             'this transport; try endpoint.transport = "chat".',
+            "redirect": "the model endpoint answered with a redirect, which is not followed (the "
+            "API key would go along) — set endpoint.base_url to the final URL.",
             "protocol": "the model endpoint sent an answer that is not OpenAI-compatible.",
         }[self.kind] + f" ({self})"

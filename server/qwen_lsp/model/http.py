@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -64,9 +64,15 @@ RESERVED_HEADERS = frozenset(
 class StatusAnswer(Exception):
     """The server answered with a status other than 2xx (the body read, up to a bound)."""
 
-    def __init__(self, status: int, body: bytes, headers: httpx.Headers):
+    def __init__(self, status: int, body: bytes, headers: httpx.Headers, url: str = ""):
         super().__init__(f"HTTP {status}")
-        self.status, self.body, self.headers = status, body, headers
+        self.status, self.body, self.headers, self.url = status, body, headers, url
+
+    @property
+    def redirect_target(self) -> str:
+        """Where a 3xx points (resolved against the request URL), or ""."""
+        location = self.headers.get("location", "")
+        return urljoin(self.url, location) if location else ""
 
     @property
     def text(self) -> str:
@@ -508,7 +514,8 @@ async def _refuse_status(response: httpx.Response) -> None:
         pass  # what arrived is enough to say what went wrong
     finally:
         await response.aclose()
-    raise StatusAnswer(response.status_code, bytes(data[:ERROR_BODY_BYTES]), response.headers)
+    body = bytes(data[:ERROR_BODY_BYTES])
+    raise StatusAnswer(response.status_code, body, response.headers, str(response.request.url))
 
 
 def _unwrap(exc: BaseException) -> BaseException:
