@@ -2,20 +2,21 @@
 
 500 streamed requests (after 20 warm-up) per path, each with a 20 KB prompt and a 3-chunk answer,
 one at a time on one event loop; the scripted endpoint runs on its own thread and loop in the
-same process (so its work is in the figures, as in the server). The connection count at the
-endpoint shows whether keep-alive works (1 = every request reused the first connection).
+same process (so its work is in the figures, as in the server).
 
 Paths: the model client as the server uses it (httpx, /completions); a minimal plain-httpx loop
 (the floor for httpx); the openai SDK sending the request with a raw streaming response read by
 our decoder (how the SDK could carry completions); the SDK's own typed stream reader; the model
-client's action chat through the SDK. With ``QWEN_LSP_BASELINE=<source tree>`` the model client
-of that tree (imported as ``qwen_lsp_baseline``) takes its turn too, to compare with an earlier
-client.
+client's action chat through the SDK; the model client stopping at the first line break as a
+single-line completion does (which closes the connection, so every request opens a new one).
+With ``QWEN_LSP_BASELINE=<source tree>`` the model client of that tree (imported as
+``qwen_lsp_baseline``) takes its turn too, both ways, to compare with an earlier client.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -54,7 +55,7 @@ async def timed(calls: dict[str, Call]) -> dict[str, list[float]]:
 
 
 def model_client_call(
-    base_url: str, purpose: str = "completion", package: str = "qwen_lsp"
+    base_url: str, purpose: str = "completion", package: str = "qwen_lsp", stop_early: bool = False
 ) -> tuple[Call, Any]:
     client = importlib.import_module(f"{package}.model.client")
     settings = importlib.import_module(f"{package}.settings")
@@ -67,7 +68,15 @@ def model_client_call(
         request = GenerationRequest(prompt=PROMPT, max_tokens=64)
 
     async def call() -> str:
-        return await model.complete(request)
+        if not stop_early:
+            return await model.complete(request)
+        parts = []  # as a single-line completion does: stop at the line break, drop the rest
+        async with contextlib.aclosing(model.stream(request)) as deltas:
+            async for delta in deltas:
+                parts.append(delta)
+                if "\n" in delta:
+                    break
+        return "".join(parts)
 
     return call, model.aclose
 
@@ -146,6 +155,9 @@ PATHS: dict[str, Callable[[str], tuple[Call, Any]]] = {
     "openai SDK + raw streaming response, /completions": sdk_raw_call,
     "openai SDK typed stream, /completions": sdk_typed_call,
     "model client, action chat via the SDK": lambda url: model_client_call(url, "action"),
+    "model client, stops at the line break (connection closed)": lambda url: model_client_call(
+        url, stop_early=True
+    ),
 }
 
 
@@ -168,6 +180,9 @@ def main() -> None:
         package = load_baseline(tree)
         paths["previous model client (its own HTTP/1.1 client)"] = lambda url: model_client_call(
             url, package=package
+        )
+        paths["previous model client, stops at the line break"] = lambda url: model_client_call(
+            url, package=package, stop_early=True
         )
 
     async def run() -> dict[str, tuple[dict[str, float], bool]]:
@@ -197,7 +212,8 @@ def main() -> None:
         f"One streamed completion (20 KB prompt, 3-chunk answer) against the scripted endpoint "
         f"on its own thread in the same process, {RUNS} requests per path after {WARMUP} "
         f"warm-up, the paths taking turns request by request (so load changes hit them "
-        f"alike). *Reuse*: the path's second request went over its first connection. "
+        f"alike). *Reuse*: the path's second request went over its first connection (a stream "
+        f"stopped early closes its connection on purpose: the server must see it). "
         f"Load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.\n\n"
         + table(["path", "n", "p50 ms", "p95 ms", "mean ms", "reuse"], rows)
     )

@@ -695,3 +695,18 @@ async def test_the_model_client_drops_the_connection_when_its_reader_stops(how: 
         await fake.wait_for_outcome(request, "disconnected", timeout=2)
         assert model.active_streams == 0
         await model.aclose()
+
+
+async def test_an_early_stop_keeps_the_connection_when_the_answer_is_already_all_here() -> None:
+    # Nothing to stop at the server: the rest is read (briefly, in the background) and the
+    # connection kept, as after a complete answer. (A server still generating: see above.)
+    async with RawServer(sse) as server:
+        model = model_for(server.url("/v1"))
+        for _ in range(3):
+            async with contextlib.aclosing(model.stream(REQUEST)) as deltas:
+                async for delta in deltas:
+                    assert delta == "a + "
+                    break
+            await asyncio.sleep(0.05)
+        await model.aclose()
+    assert server.connections == 1

@@ -34,6 +34,7 @@ HTTP client (imported on first use, in a worker thread); their stream is read li
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -252,19 +253,28 @@ class ModelClient:
         try:
             body = await self._open(request, transport)
             outcome.ttfb_s = time.perf_counter() - started
-            ended = False
+            ended = stopped = False
             try:
                 texts = self._read(body, transport, request, outcome, started)
                 async with contextlib.aclosing(texts):
                     async for text in texts:
-                        yield text
+                        try:
+                            yield text
+                        except GeneratorExit:  # the reader stopped early
+                            stopped = True
+                            raise
                 ended = outcome.complete
+            except asyncio.CancelledError:  # cancelled (cancel-previous, $/cancelRequest)
+                stopped = True
+                raise
             finally:
                 outcome.total_s = time.perf_counter() - started
                 if ended:
                     await self.http.finish(body)  # the rest of the body read, then pooled
+                elif stopped:
+                    self.http.release_early(body)  # closed unless the rest is already here
                 else:
-                    await body.close()  # early stop, cap, error: the server sees it
+                    await body.close()  # cap, error: closed, the server sees it
             self.backoff.success()
         except ModelError as error:
             # Every failure counts, malformed streams too: an endpoint that always answers

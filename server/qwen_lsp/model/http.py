@@ -53,6 +53,9 @@ ERROR_BODY_BYTES = 64 * 1024
 DRAIN_WAIT_S = 0.05  # the reader waits this long for the end of a complete answer's body
 DRAIN_TIMEOUT_S = 2.0  # then it is read in the background for this long at most
 DRAIN_MAX_BYTES = 64 * 1024
+# A reader that stops early: what the server already sent of the rest is read for this long
+# (an instant server's whole answer: the connection is kept); else the connection is closed.
+EARLY_RELEASE_S = 0.005
 MAX_LINE_BYTES = 16 * 1024 * 1024  # one SSE / NDJSON line; past it the answer is not ours
 PAUSE_EVERY_S = 0.005  # a stream arriving all at once still lets the event loop run
 JSON_ENCODER = jsonlib.JSONEncoder(separators=(",", ":"))  # ASCII: lone surrogates stay valid
@@ -244,9 +247,9 @@ class Body:
             data += piece
         return bytes(data[: max_bytes + 1])
 
-    async def drain(self) -> bool:
+    async def drain(self, seconds: float = DRAIN_TIMEOUT_S) -> bool:
         """Read the rest for nothing (bounded); True when the body really ended."""
-        deadline, size = time.monotonic() + DRAIN_TIMEOUT_S, 0
+        deadline, size = time.monotonic() + seconds, 0
         while size <= DRAIN_MAX_BYTES:
             piece = await self._next(deadline, "draining")
             if piece is None:
@@ -382,16 +385,28 @@ class HttpClient:
         """The answer is complete: read the rest of the body (normally just the chunked
         terminator, already here), then release the connection to the pool. The reader waits
         for that at most ``DRAIN_WAIT_S``; a later end is read in the background."""
-        task = asyncio.get_running_loop().create_task(self._drain(body))
-        self._draining.add(task)
-        task.add_done_callback(self._draining.discard)
+        task = self._background(self._drain(body))
         await asyncio.wait([task], timeout=DRAIN_WAIT_S)
 
-    async def _drain(self, body: Body) -> None:
+    def release_early(self, body: Body) -> None:
+        """The reader stopped before the end of the answer. The connection is closed (the model
+        server sees the disconnect and stops generating) unless the rest of the body is
+        already here — an endpoint that answered at once — or arrives within
+        ``EARLY_RELEASE_S``: then it is read and the connection kept. In the background: the
+        reader does not wait."""
+        self._background(self._drain(body, EARLY_RELEASE_S))
+
+    def _background(self, work: Awaitable[None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]
+        self._draining.add(task)
+        task.add_done_callback(self._draining.discard)
+        return task
+
+    async def _drain(self, body: Body, seconds: float = DRAIN_TIMEOUT_S) -> None:
         try:
-            await body.drain()
+            await body.drain(seconds)
         except (ModelError, OSError):
-            pass
+            pass  # a read cut by the time limit closes its connection
         finally:
             await body.close()
 
