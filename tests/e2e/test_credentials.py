@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tests.support.http_servers import Peer, Proxy, RawServer, Seen, response
 from tests.support.lsp_session import server_env
-from tests.support.raw_lsp import INITIALIZE
+from tests.support.raw_lsp import INITIALIZE, spawn_server
 from tests.support.raw_lsp import RawServer as RawLsp
 
 API_KEY = "Kq7ZpX2vLmN9wRt4"
@@ -61,17 +61,9 @@ def write_config(home: Path, endpoint_port: int, proxy_port: int) -> Path:
     return config
 
 
-async def run_server(env: dict[str, str]) -> tuple[list[dict], str]:
+async def run_server(home: Path, extra_env: dict[str, str]) -> tuple[list[dict], str]:
     """Start, ask for completions until the failure was reported, stop; (notifications, stderr)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "qwen_lsp",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
+    process = await spawn_server(home, extra_env, stderr=asyncio.subprocess.PIPE)
     assert process.stderr is not None
     stderr = asyncio.ensure_future(process.stderr.read())
     lsp = RawLsp(process)
@@ -111,8 +103,9 @@ async def test_no_credential_reaches_logs_messages_or_doctor(tmp_path: Path) -> 
         Proxy(auth=f"puser:{PROXY_PASSWORD}") as proxy,
     ):
         config = write_config(home, endpoint.port, proxy.port)
-        env = server_env(home, {"QWEN_LSP_CONFIG": str(config), "QWEN_LSP_API_KEY": API_KEY})
-        notifications, stderr = await run_server(env)
+        extra_env = {"QWEN_LSP_CONFIG": str(config), "QWEN_LSP_API_KEY": API_KEY}
+        notifications, stderr = await run_server(home, extra_env)
+        env = server_env(home, extra_env)
         doctor = await asyncio.to_thread(
             subprocess.run,
             [sys.executable, "-m", "qwen_lsp", "doctor"],

@@ -34,7 +34,9 @@ def frame(message: dict[str, Any]) -> bytes:
     return frame_bytes(json.dumps({"jsonrpc": "2.0", **message}).encode())
 
 
-async def spawn_server(home: Path) -> asyncio.subprocess.Process:
+async def spawn_server(
+    home: Path, extra_env: dict[str, str] | None = None, stderr: int = asyncio.subprocess.DEVNULL
+) -> asyncio.subprocess.Process:
     """``python -m qwen_lsp`` on pipes, with ``home`` as its (empty) home directory."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -42,8 +44,8 @@ async def spawn_server(home: Path) -> asyncio.subprocess.Process:
         "qwen_lsp",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=server_env(home),
+        stderr=stderr,
+        env=server_env(home, extra_env),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,19 @@ def sse_data(line: str) -> Any:
     if payload is None:  # "data: null": nothing a transport can use
         raise ModelError("protocol", "stream payload is null")
     return payload
+
+
+def sse_decoder(event_of: Callable[[Any], Event]) -> Callable[[str], Event | None]:
+    """A transport's ``decode`` for server-sent events: lines that carry nothing are None,
+    ``[DONE]`` ends the answer, every payload goes to ``event_of``."""
+
+    def decode(line: str) -> Event | None:
+        payload = sse_data(line)
+        if payload is None:
+            return None
+        return END if payload is DONE else event_of(payload)
+
+    return decode
 
 
 def json_object_line(line: str) -> dict[str, Any] | None:

@@ -12,8 +12,6 @@ from typing import Any
 
 from ..request import GenerationRequest, Usage
 from .fields import (
-    DONE,
-    END,
     Event,
     count,
     flag_of,
@@ -21,7 +19,7 @@ from .fields import (
     object_of,
     raise_for_error,
     reason_of,
-    sse_data,
+    sse_decoder,
     text_of,
 )
 
@@ -45,12 +43,7 @@ def build(request: GenerationRequest, model: str) -> tuple[str, dict[str, Any]]:
     return PATH, {**body, **request.extra_body}
 
 
-def decode(line: str) -> Event | None:
-    payload = sse_data(line)
-    if payload is None:
-        return None
-    if payload is DONE:
-        return END
+def _event(payload: Any) -> Event:
     payload = object_of(payload, "stream payload")
     raise_for_error(payload)
     text = text_of(payload, "content")
@@ -65,3 +58,6 @@ def decode(line: str) -> Event | None:
         usage=usage if usage != Usage() else None,
         timings=llamacpp_timings(payload),
     )
+
+
+decode = sse_decoder(_event)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..request import GenerationRequest
-from .fields import DONE, END, Event, object_of, sse_data, text_of
+from .fields import Event, object_of, sse_decoder, text_of
 from .openai_completions import first_choice, metadata
 
 PATH = "/chat/completions"
@@ -37,12 +37,7 @@ def build(request: GenerationRequest, model: str) -> tuple[str, dict[str, Any]]:
     return PATH, {**arguments(request, model), **request.extra_body}
 
 
-def decode(line: str) -> Event | None:
-    payload = sse_data(line)
-    if payload is None:
-        return None
-    if payload is DONE:
-        return END
+def _event(payload: Any) -> Event:
     choice = first_choice(payload)
     text = ""
     if choice is not None:
@@ -52,3 +47,6 @@ def decode(line: str) -> Event | None:
         if delta is not None:
             text = text_of(object_of(delta, "stream delta"), "content")
     return metadata(payload, choice, text)
+
+
+decode = sse_decoder(_event)

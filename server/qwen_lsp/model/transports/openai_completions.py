@@ -12,14 +12,12 @@ from typing import Any
 from ..errors import ModelError
 from ..request import GenerationRequest
 from .fields import (
-    DONE,
-    END,
     Event,
     llamacpp_timings,
     object_of,
     raise_for_error,
     reason_of,
-    sse_data,
+    sse_decoder,
     text_of,
     usage_of,
 )
@@ -62,11 +60,9 @@ def metadata(payload: dict[str, Any], choice: dict[str, Any] | None, text: str) 
     )
 
 
-def decode(line: str) -> Event | None:
-    payload = sse_data(line)
-    if payload is None:
-        return None
-    if payload is DONE:
-        return END
+def _event(payload: Any) -> Event:
     choice = first_choice(payload)
     return metadata(payload, choice, text_of(choice, "text") if choice is not None else "")
+
+
+decode = sse_decoder(_event)
