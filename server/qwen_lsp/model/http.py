@@ -25,10 +25,9 @@ import contextvars
 import json as jsonlib
 import logging
 import os
-import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -37,8 +36,9 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from ..settings import EndpointSettings
+from .body import Body
 from .deadline import Deadline
-from .errors import ModelError
+from .errors import ModelError, describe, find_cause
 from .urls import BaseUrl, check_url
 
 log = logging.getLogger(__name__)
@@ -51,13 +51,10 @@ for _name in ("httpx", "httpcore", "openai"):
 POOL = httpx.Limits(max_connections=None, max_keepalive_connections=4, keepalive_expiry=60.0)
 ERROR_BODY_BYTES = 64 * 1024
 DRAIN_WAIT_S = 0.05  # the reader waits this long for the end of a complete answer's body
-DRAIN_TIMEOUT_S = 2.0  # then it is read in the background for this long at most
-DRAIN_MAX_BYTES = 64 * 1024
+# (then it is read in the background: body.DRAIN_TIMEOUT_S, body.DRAIN_MAX_BYTES)
 # A reader that stops early: what the server already sent of the rest is read for this long
 # (an instant server's whole answer: the connection is kept); else the connection is closed.
 EARLY_RELEASE_S = 0.005
-MAX_LINE_BYTES = 16 * 1024 * 1024  # one SSE / NDJSON line; past it the answer is not ours
-PAUSE_EVERY_S = 0.005  # a stream arriving all at once still lets the event loop run
 JSON_ENCODER = jsonlib.JSONEncoder(separators=(",", ":"))  # ASCII: lone surrogates stay valid
 RESERVED_HEADERS = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "content-type", "te"}
@@ -127,7 +124,7 @@ def ssl_context(endpoint: EndpointSettings) -> ssl.SSLContext:
         try:
             context.load_verify_locations(cafile=os.path.expanduser(endpoint.ca_bundle))
         except (OSError, ssl.SSLError) as exc:
-            raise ModelError("tls", f"cannot load endpoint.ca_bundle: {_describe(exc)}") from None
+            raise ModelError("tls", f"cannot load endpoint.ca_bundle: {describe(exc)}") from None
     return context
 
 
@@ -180,89 +177,6 @@ class Wire:
     def stale(self) -> bool:
         """A pooled connection that failed before any answer: the server never saw it."""
         return not self.new_connection and not self.got_head
-
-
-# --- reading a body --------------------------------------------------------------------------
-
-
-class LineSplitter:
-    """Bytes in, complete lines out; a line end cut between two reads (``\\r`` | ``\\n``) is
-    carried over."""
-
-    def __init__(self) -> None:
-        self.rest = b""
-        self.after_cr = False
-
-    def feed(self, data: bytes) -> list[bytes]:
-        if self.after_cr and data[:1] == b"\n":
-            data = data[1:]
-        self.after_cr = False
-        lines = (self.rest + data).splitlines(keepends=True) if self.rest else data.splitlines(True)
-        self.rest = b""
-        if lines and not lines[-1].endswith((b"\n", b"\r")):
-            self.rest = lines.pop()
-            if len(self.rest) > MAX_LINE_BYTES:
-                raise ModelError("protocol", "a line of the answer is longer than 16 MB")
-        elif lines and lines[-1].endswith(b"\r"):
-            self.after_cr = True
-        return [line[:-2] if line.endswith(b"\r\n") else line[:-1] for line in lines]
-
-
-class Body:
-    """A streamed response body, read as lines under the request's deadline."""
-
-    def __init__(self, response: httpx.Response, deadline: float, limit_name: str):
-        self.response = response
-        self.deadline = deadline
-        self.message = f"the answer took longer than {limit_name}"
-        self.chunks = response.aiter_bytes()
-        self.bytes_read = 0
-
-    async def _next(self, deadline: float, message: str) -> bytes | None:
-        try:
-            async with Deadline(deadline, message):
-                return await anext(self.chunks)
-        except StopAsyncIteration:
-            return None
-        except httpx.HTTPError as exc:
-            raise body_error(exc) from None
-
-    async def lines(self) -> AsyncIterator[str]:
-        split = LineSplitter()
-        paused_at = time.perf_counter()
-        while (data := await self._next(self.deadline, self.message)) is not None:
-            self.bytes_read += len(data)
-            for line in split.feed(data):
-                yield line.decode("utf-8", "replace")
-            if (now := time.perf_counter()) - paused_at > PAUSE_EVERY_S:
-                await asyncio.sleep(0)  # the bytes were all there: let the loop run
-                paused_at = now
-        if split.rest:
-            yield split.rest.decode("utf-8", "replace")
-
-    async def read(self, max_bytes: int) -> bytes:
-        """Up to ``max_bytes`` (one more tells it was longer)."""
-        data = bytearray()
-        while len(data) <= max_bytes and (piece := await self._next(self.deadline, self.message)):
-            data += piece
-        return bytes(data[: max_bytes + 1])
-
-    async def drain(self, seconds: float = DRAIN_TIMEOUT_S) -> bool:
-        """Read the rest for nothing (bounded); True when the body really ended."""
-        deadline, size = time.monotonic() + seconds, 0
-        while size <= DRAIN_MAX_BYTES:
-            piece = await self._next(deadline, "draining")
-            if piece is None:
-                return True
-            size += len(piece)
-        return False
-
-    async def close(self) -> None:
-        """Close now: a body not read to its end closes its connection (the peer sees it)."""
-        try:
-            await self.chunks.aclose()  # type: ignore[attr-defined]
-        finally:
-            await self.response.aclose()
 
 
 # --- the client ------------------------------------------------------------------------------
@@ -402,7 +316,7 @@ class HttpClient:
         task.add_done_callback(self._draining.discard)
         return task
 
-    async def _drain(self, body: Body, seconds: float = DRAIN_TIMEOUT_S) -> None:
+    async def _drain(self, body: Body, seconds: float | None = None) -> None:
         try:
             await body.drain(seconds)
         except (ModelError, OSError):
@@ -442,10 +356,10 @@ class HttpClient:
         if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
             return ModelError("connection", f"not an http(s) URL: {target}")
         if isinstance(exc, httpx.ConnectError):
-            if _find(exc, (ssl.SSLError, ssl.CertificateError)) is not None:
-                return ModelError("tls", f"TLS handshake with {target} failed: {_describe(exc)}")
+            if find_cause(exc, (ssl.SSLError, ssl.CertificateError)) is not None:
+                return ModelError("tls", f"TLS handshake with {target} failed: {describe(exc)}")
             where = f"the proxy {proxy}" if proxy else target
-            return ModelError("connection", f"cannot connect to {where}: {_describe(exc)}")
+            return ModelError("connection", f"cannot connect to {where}: {describe(exc)}")
         if isinstance(exc, httpx.LocalProtocolError):
             return ModelError("bad_request", "the request could not be sent (invalid header?)")
         if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
@@ -459,17 +373,8 @@ class HttpClient:
         if isinstance(exc, httpx.HTTPError):
             return ModelError("protocol", f"{type(exc).__name__}: {exc}")
         if isinstance(exc, OSError):
-            return ModelError("connection", f"{target}: {_describe(exc)}")
+            return ModelError("connection", f"{target}: {describe(exc)}")
         return ModelError("protocol", f"{type(exc).__name__}: {exc}")
-
-
-def body_error(exc: httpx.HTTPError) -> ModelError:
-    """A failure while reading a body whose head arrived."""
-    if isinstance(exc, httpx.DecodingError):
-        return ModelError("protocol", f"the answer could not be decoded: {exc}")
-    if isinstance(exc, httpx.TimeoutException):
-        return ModelError("timeout", "the answer stalled")
-    return ModelError("protocol", f"the answer was cut short: {_describe(exc)}")
 
 
 _BUILDER: ThreadPoolExecutor | None = None
@@ -543,36 +448,4 @@ def _unwrap(exc: BaseException) -> BaseException:
 
 def _is_stale(exc: BaseException) -> bool:
     stale = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
-    return _find(exc, stale) is not None
-
-
-def _find(exc: BaseException, kinds: type[BaseException] | tuple[type[BaseException], ...]):
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return None
-        if isinstance(seen, kinds):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def _describe(exc: BaseException) -> str:
-    """An OS or TLS error in a few words ("Connection refused", the certificate problem)."""
-    cert = _find(exc, ssl.SSLCertVerificationError)
-    if isinstance(cert, ssl.SSLCertVerificationError):
-        return cert.verify_message or str(cert)
-    tls = _find(exc, ssl.SSLError)
-    if tls is not None:
-        return getattr(tls, "reason", None) or str(tls)
-    dns = _find(exc, socket.gaierror)
-    if isinstance(dns, socket.gaierror) and dns.strerror:
-        return dns.strerror
-    seen: BaseException | None = exc
-    for _ in range(8):  # the first OS error with a number ("All connection attempts failed"
-        if seen is None:  # from anyio wraps the real one)
-            break
-        if isinstance(seen, OSError) and seen.errno:
-            return os.strerror(seen.errno)
-        seen = seen.__cause__ or seen.__context__
-    return str(exc) or type(exc).__name__
+    return find_cause(exc, stale) is not None
