@@ -8,12 +8,11 @@
 - Time limits: ``endpoint.connect_timeout_s`` covers the TCP connect, a proxy's ``CONNECT``
   tunnel and the TLS handshake; the request's deadline covers everything up to the last byte
   (``Deadline``: each wait, never a swallowed cancellation).
-- Streams are read as lines split on bytes (``\\n``, ``\\r\\n``, ``\\r`` — not the Unicode line
-  separators that may stand raw inside a JSON string) before UTF-8 decoding, so a character cut
-  between two reads decodes whole. When the answer is complete (``[DONE]``, the final
-  ``/infill`` or Ollama payload), the rest of the body is read, briefly and boundedly (in the
-  background if it is late), so the connection goes back to the pool; leaving early closes it,
-  so the model server sees the disconnect and stops generating.
+- Bodies are read as lines by ``model/body.py``. When the answer is complete (``[DONE]``, the
+  final ``/infill`` or Ollama payload), the rest of the body is read, briefly and boundedly (in
+  the background if it is late), so the connection goes back to the pool; a reader that stops
+  early has its connection closed, so the model server sees the disconnect and stops
+  generating — unless the rest of the answer had already arrived (``release_early``).
 - A pooled connection the server closed just as it was reused (no response byte) is retried
   once on a new one. Error bodies are read up to 64 KiB. Every failure is a ``ModelError``.
 """
