@@ -230,11 +230,13 @@ class HttpClient:
             task.cancel()
         if self._draining:
             await asyncio.gather(*self._draining, return_exceptions=True)
-        try:
-            client = await asyncio.wrap_future(self._built)
-        except ModelError:
+        # A client still being built has no connection yet: nothing to close, nothing to wait
+        # for (shutdown must not wait for the worker thread).
+        built = self._built
+        if not built.done() or built.cancelled() or built.exception() is not None:
+            built.cancel()
             return
-        await client.aclose()
+        await built.result().aclose()
 
     def wire(self, deadline: float, url: str) -> Wire:
         hop = _hop(self.endpoint.proxy or url)
