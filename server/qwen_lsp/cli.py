@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument("--base-url", help="override endpoint.base_url")
     doctor.add_argument("--model", help="override endpoint.model")
+    doctor.add_argument("--json", action="store_true", help="print the checks as one JSON object")
     return parser
 
 
@@ -53,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "doctor":
         from .doctor import run_doctor
 
-        return run_doctor(settings, problems, base_url=args.base_url, model=args.model)
+        return run_doctor(
+            settings, problems, base_url=args.base_url, model=args.model, as_json=args.json
+        )
     from .server import build_server
 
     server = build_server(settings, problems)

@@ -33,7 +33,7 @@ from .documents import Document, DocumentNotOpen, DocumentStore
 from .model.client import ModelClient, TransportName
 from .model.detect import Detection, detect_endpoint, guess_from_url
 from .model.errors import ModelError
-from .notify import MessageGate
+from .notify import MessageGate, client_log_hint
 from .settings import (
     EndpointSettings,
     Settings,
@@ -43,6 +43,7 @@ from .settings import (
     redacted,
 )
 from .stdio import serve_stdio
+from .workspace.names import is_secret_document
 
 log = logging.getLogger("qwen_lsp")
 
@@ -124,6 +125,7 @@ class QwenLanguageServer(LanguageServer):
             postprocess=make_postprocessor(),
         )
         self.status_notifications = False
+        self.client_name = ""  # clientInfo.name: says where the user finds our log lines
         self.shown: dict[str, Completion] = {}
         self.detection: tuple[EndpointSettings, Detection] | None = None
         self.initialized_done = False
@@ -218,7 +220,8 @@ class QwenLanguageServer(LanguageServer):
             summary = (
                 problems[0]
                 if len(problems) == 1
-                else f"{problems[0]} (and {len(problems) - 1} more; see the log)"
+                else f"{problems[0]} (and {len(problems) - 1} more: see "
+                f"{client_log_hint(self.client_name)})"
             )
             self.show(f"invalid settings ignored: {summary}", types.MessageType.Warning)
 
@@ -338,6 +341,7 @@ def build_server(
     @server.feature(types.INITIALIZE)
     def initialize(ls: QwenLanguageServer, params: types.InitializeParams) -> None:
         ls.init_options = params.initialization_options
+        ls.client_name = params.client_info.name if params.client_info else ""
         if isinstance(ls.init_options, dict):
             ls.status_notifications = bool(ls.init_options.get("statusNotifications"))
         ls.documents.set_encoding(ls.workspace.position_encoding or "utf-16")
@@ -417,6 +421,8 @@ def build_server(
         ls: QwenLanguageServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList | None:
         doc = ls.document_or_error(params.text_document.uri)
+        if is_secret_document(doc.path):  # its text would become the prompt
+            return types.InlineCompletionList(items=[])
         automatic = params.context.trigger_kind != types.InlineCompletionTriggerKind.Invoked
         request = ls.completion_input(doc, params.position, automatic)
         completions = await ls.engine.complete(request)
@@ -445,6 +451,8 @@ def build_server(
         if not ls.settings.completion.completion_items:
             return None
         doc = ls.document_or_error(params.text_document.uri)
+        if is_secret_document(doc.path):
+            return types.CompletionList(is_incomplete=False, items=[])
         automatic = (
             params.context is None
             or params.context.trigger_kind != types.CompletionTriggerKind.Invoked

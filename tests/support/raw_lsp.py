@@ -35,9 +35,10 @@ def frame(message: dict[str, Any]) -> bytes:
 
 
 async def spawn_server(
-    home: Path, extra_env: dict[str, str] | None = None, stderr: int = asyncio.subprocess.DEVNULL
+    home: Path, env: dict[str, str] | None = None, stderr: int = asyncio.subprocess.DEVNULL
 ) -> asyncio.subprocess.Process:
-    """``python -m qwen_lsp`` on pipes, with ``home`` as its (empty) home directory."""
+    """``python -m qwen_lsp`` on pipes, with ``home`` as its (empty) home directory and ``env``
+    on top of the clean environment."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -45,7 +46,7 @@ async def spawn_server(
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=stderr,
-        env=server_env(home, extra_env),
+        env=server_env(home, env),
     )
 
 

@@ -978,7 +978,7 @@ class ContextEngine:
             if self.worker is not None:
                 self.worker.send({"op": "file", "path": path})
             return None
-        text = self.policy.read_text(path)
+        text = self.policy.read_indexed_text(path)  # the gateway; no ignore files on the loop
         if text is None:
             return None
         data = text.encode("utf-8", "surrogatepass")
