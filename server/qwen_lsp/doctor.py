@@ -14,17 +14,18 @@ import io
 import json
 import os
 import sys
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from . import __version__
-from .endpoints import PROBE_TIMEOUT_S, Detection, detect_endpoint, root_url
-from .model.client import GenerationRequest, ModelClient, TransportName
+from .model.client import GenerationRequest, ModelClient, StreamOutcome, TransportName
+from .model.detect import PROBE_TIMEOUT_S, Detection, detect_endpoint
 from .model.errors import ModelError
+from .model.urls import root_url
 from .prompts.chat import fim_chat_messages
 from .prompts.fim import SPECIAL_TOKENS, STOP_TOKENS, file_level_prompt
+from .redaction import mask_url
 from .settings import (
     ENV_VARS,
     EndpointSettings,
@@ -103,18 +104,6 @@ def run_doctor(
     return code
 
 
-def mask_url(url: str) -> str:
-    """Hide a password in ``scheme://user:password@host`` (proxies often carry one)."""
-    try:
-        parts = urlsplit(url)
-        if not parts.password:
-            return url
-    except ValueError:
-        return url
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 def settings_sources(environ: Mapping[str, str]) -> list[str]:
     paths = default_config_paths()
     files = [f"{p} ({'found' if p.is_file() else 'not found'})" for p in paths]
@@ -124,9 +113,7 @@ def settings_sources(environ: Mapping[str, str]) -> list[str]:
 
 def _check_settings(report: Report, settings: Settings, problems: Sequence[str]) -> bool:
     """Print the settings and their problems; False when the endpoint cannot be tried at all."""
-    shown: dict[str, Any] = redacted(settings)
-    for key in ("base_url", "proxy"):
-        shown["endpoint"][key] = mask_url(shown["endpoint"][key])
+    shown: dict[str, Any] = redacted(settings)  # key, header values, URL credentials masked
     report.info("effective settings (secrets masked):")
     print(json.dumps(shown, indent=2), file=report.out)
     for source in settings_sources(os.environ):
@@ -147,15 +134,15 @@ async def _report_detection(
     if busy:
         report.facts["endpoint"] = "busy"
         report.warn(
-            f"endpoint: {endpoint.base_url} accepted the connection but did not answer within "
-            f"{PROBE_TIMEOUT_S:g} s: the model server is busy (a long prompt, another "
+            f"endpoint: {mask_url(endpoint.base_url)} accepted the connection but did not answer "
+            f"within {PROBE_TIMEOUT_S:g} s: the model server is busy (a long prompt, another "
             "client's request) or still loading the model; the request below waits up to "
             f"endpoint.timeout_s = {endpoint.timeout_s:g} s"
         )
     elif detection.reachable is False:
         report.facts["endpoint"] = "unreachable"
         report.fail(
-            f"endpoint: {endpoint.base_url} does not answer",
+            f"endpoint: {mask_url(endpoint.base_url)} does not answer",
             explain(ModelError("connection", ""), detection, endpoint),
         )
     else:
@@ -207,19 +194,15 @@ def fim_request(transport: TransportName) -> GenerationRequest:
         max_tokens=48,
         temperature=0.0,
         stop=STOP_TOKENS,
+        purpose="check",
     )
 
 
 async def _check_fim(report: Report, settings: Settings, detection: Detection) -> None:
     transport = detection.transport
     client = ModelClient(settings.endpoint, transport)
-    started = time.perf_counter()
-    first: float | None = None
-    parts: list[str] = []
     try:
-        async for delta in client.stream(fim_request(transport)):
-            first = first or time.perf_counter()
-            parts.append(delta)
+        answer = await client.answer(fim_request(transport))
     except ModelError as error:
         report.facts["fim"] = f"failed: {error.kind}"
         report.fail(f"FIM request over {transport!r} failed: {error}")
@@ -227,11 +210,25 @@ async def _check_fim(report: Report, settings: Settings, detection: Detection) -
         return
     finally:
         await client.aclose()
-    total = (time.perf_counter() - started) * 1000
-    ttft = ((first or time.perf_counter()) - started) * 1000
+    outcome = answer.outcome
+    ttft = (outcome.ttft_s if outcome.ttft_s is not None else outcome.total_s or 0.0) * 1000
+    total = (outcome.total_s or 0.0) * 1000
     report.facts.update(fim="ok", first_text_ms=round(ttft), total_ms=round(total))
+    report.facts["finish_reason"] = outcome.finish_reason
     report.ok(f"FIM request over {transport!r}: first text {ttft:.0f} ms, total {total:.0f} ms")
-    _judge_completion(report, "".join(parts), transport)
+    report.detail(f"finish reason: {outcome.finish_reason or '(none given)'}{_timings(outcome)}")
+    # The endpoint's text is printed: what it echoes of the key must not be.
+    _judge_completion(report, client.redact(answer.text), transport)
+
+
+def _timings(outcome: StreamOutcome) -> str:
+    timings = outcome.timings
+    if timings is None or timings.prompt_ms is None or timings.predicted_ms is None:
+        return ""
+    return (
+        f"; server: prompt {timings.prompt_tokens} tokens in {timings.prompt_ms:.0f} ms, "
+        f"{timings.predicted_tokens} generated in {timings.predicted_ms:.0f} ms"
+    )
 
 
 def _judge_completion(report: Report, text: str, transport: TransportName) -> None:
@@ -254,9 +251,9 @@ def explain(error: ModelError, detection: Detection, endpoint: EndpointSettings)
     if specific:
         return specific
     return {
-        "connection": f"nothing answers at {endpoint.base_url}: start the model server or fix "
-        "endpoint.base_url (QWEN_LSP_BASE_URL), e.g. http://127.0.0.1:8080/v1 for llama.cpp, "
-        "http://127.0.0.1:11434/v1 for Ollama",
+        "connection": f"nothing answers at {mask_url(endpoint.base_url)}: start the model server "
+        "or fix endpoint.base_url (QWEN_LSP_BASE_URL), e.g. http://127.0.0.1:8080/v1 for "
+        "llama.cpp, http://127.0.0.1:11434/v1 for Ollama",
         "tls": "the TLS handshake failed: for a private CA set endpoint.ca_bundle to its PEM "
         "file (endpoint.verify_tls = false only for a test server)",
         "timeout": f"no answer within endpoint.timeout_s = {endpoint.timeout_s:g} s: the server "
@@ -272,6 +269,8 @@ def explain(error: ModelError, detection: Detection, endpoint: EndpointSettings)
         "longer than its context: lower context.max_prompt_tokens)",
         "bad_request": "the server refused the request; if the model is chat-only, "
         'set endpoint.transport = "chat"',
+        "redirect": "the server redirects (often http → https, or a missing /v1): set "
+        "endpoint.base_url to the URL it redirects to",
         "protocol": f"the answer is not in the {detection.transport!r} format: {SWITCH_TRANSPORT} "
         "the server",
     }[error.kind]

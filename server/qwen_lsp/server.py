@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     from .context.engine import ContextEngine
     from .context.tokens import TokenCounter
     from .documents import Document, DocumentStore
-    from .endpoints import Detection
     from .model.client import ModelClient, TransportName
+    from .model.detect import Detection
     from .model.errors import ModelError
 
 log = logging.getLogger("qwen_lsp")
@@ -174,7 +174,7 @@ class QwenLanguageServer(LanguageServer):
 
     def resolve_transport(self, settings: Settings) -> TransportName:
         """Settings win; else the probed kind for this endpoint; else a guess from the URL."""
-        from .endpoints import guess_from_url
+        from .model.detect import guess_from_url
 
         detection = getattr(self, "detection", None)
         auto = settings.endpoint.transport == "auto"
@@ -184,7 +184,7 @@ class QwenLanguageServer(LanguageServer):
 
     async def detect_transport(self) -> None:
         """Probe the endpoint once per endpoint setting, in the background."""
-        from .endpoints import detect_endpoint
+        from .model.detect import detect_endpoint
 
         endpoint = self.settings.endpoint
         try:
@@ -648,7 +648,7 @@ def document_state(doc: Document) -> dict[str, Any]:
 CORE_MODULES = (
     "qwen_lsp.documents",
     "qwen_lsp.model.client",
-    "qwen_lsp.endpoints",
+    "qwen_lsp.model.detect",
     "qwen_lsp.context.engine",
     "qwen_lsp.completion.engine",
     "qwen_lsp.completion.prompting",

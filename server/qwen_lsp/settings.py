@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
+from .redaction import mask_url
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -28,8 +30,11 @@ from .workspace.files import FileMissing, FileRefused, read_regular_file
 Transport = Literal["auto", "completions", "chat", "infill", "ollama"]
 PromptFormat = Literal["auto", "file", "repo"]
 
-# Keys whose values must never be printed (logs, doctor output, error messages).
+# Keys whose values must never be printed (logs, doctor output, error messages); URLs are
+# printed only through mask_url (their passwords and query values hidden).
 SECRET_KEYS = frozenset({"api_key"})
+HIDDEN_VALUE_KEYS = frozenset({"api_key", "headers"})  # a bad value is reported, not shown
+URL_KEYS = frozenset({"base_url", "proxy"})
 
 
 @dataclass(frozen=True)
@@ -287,7 +292,12 @@ def _merge_dataclass(current: Any, patch: Mapping[str, Any], where: str) -> tupl
             else:
                 changes[key] = _coerce(value, hint, path, spec.metadata)
         except SettingsError as exc:
-            errors.append(str(exc))
+            if key in HIDDEN_VALUE_KEYS:
+                errors.append(f"{path}: invalid value (not shown: it may hold a secret)")
+            elif key in URL_KEYS:
+                errors.append(f"{path}: expected a URL as text")
+            else:
+                errors.append(str(exc))
     return dataclasses.replace(current, **changes), errors
 
 
@@ -326,7 +336,9 @@ def check_consistency(settings: Settings) -> list[str]:
     problems = []
     url = settings.endpoint.base_url
     if not re.match(r"^https?://[^/\s]+", url):
-        problems.append(f"endpoint.base_url must start with http:// or https://, got {url!r}")
+        problems.append(
+            f"endpoint.base_url must start with http:// or https://, got {mask_url(url)!r}"
+        )
     bundle = settings.endpoint.ca_bundle
     if bundle and not Path(bundle).expanduser().is_file():  # never hand TLS a FIFO or device
         problems.append(f"endpoint.ca_bundle {bundle!r} does not exist or is not a regular file")
@@ -350,7 +362,8 @@ def load_base_settings(
 
 
 def redacted(settings: Settings) -> dict[str, Any]:
-    """Settings as a plain dict with secrets masked, for logs and `doctor`."""
+    """Settings as a plain dict with secrets masked (the key, header values, URL credentials and
+    query values), for logs and `doctor`."""
 
     def mask(obj: Any) -> Any:
         if dataclasses.is_dataclass(obj):
@@ -361,6 +374,8 @@ def redacted(settings: Settings) -> dict[str, Any]:
                     out[f.name] = mask_secret(value)
                 elif f.name == "headers":
                     out[f.name] = {k: "***" for k in value}
+                elif f.name in URL_KEYS:
+                    out[f.name] = mask_url(value)
                 else:
                     out[f.name] = mask(value)
             return out

@@ -82,7 +82,7 @@ FAULTS = [
     Fault(
         "not-http",
         Reply(raw_response=b"SSH-2.0-OpenSSH_9.6\r\nProtocol mismatch.\n"),
-        "not OpenAI-compatible",
+        "without an HTTP answer",
     ),
 ]
 

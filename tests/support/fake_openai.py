@@ -66,8 +66,10 @@ class Reply:
     truncate_after_chunks: int | None = None  # send N content chunks, then close the socket
     malformed: bool = False  # a stream line (or a whole body) that is not JSON
     raw_response: bytes | None = None  # written verbatim instead of HTTP, then closed
-    finish_reason: str = "stop"
+    finish_reason: str = "stop"  # "" for a stream that ends without one
     repeat: int = 1  # the text repeated, for huge answers
+    ignore_max_tokens: bool = False  # a runaway server: the whole text whatever the limit
+    final_extra: dict[str, Any] | None = None  # merged into the last payload (e.g. "timings")
 
     @classmethod
     def error(
@@ -307,7 +309,7 @@ def _generation(route: str, body: dict[str, Any], reply: Reply, model: str) -> _
         at = text.find(stop)
         if 0 <= at < cut:
             cut, finish, word = at, "stop", stop
-    if limit is not None and limit < cut:
+    if limit is not None and limit < cut and not reply.ignore_max_tokens:
         cut, finish, word = limit, "length", ""
     return _Generation(route, body, reply, text[:cut], finish, word, model)
 
@@ -388,7 +390,7 @@ def _frames(g: _Generation) -> Iterator[tuple[str, bytes]]:
     if g.route == "infill":  # llama.cpp's own SSE: no [DONE] either
         for piece in g.pieces():
             yield "content", _sse({"content": piece, "stop": False})
-        yield "tail", _sse(_infill_final(g, ""))
+        yield "tail", _sse({**_infill_final(g, ""), **(g.reply.final_extra or {})})
         return
     chat = g.route == "chat"
     base = {
@@ -398,7 +400,7 @@ def _frames(g: _Generation) -> Iterator[tuple[str, bytes]]:
         "model": g.model,
     }
 
-    def chunk(content: str | None, finish: str | None, role: bool = False) -> bytes:
+    def chunk(content: str | None, finish: str | None, role: bool = False, **extra: Any) -> bytes:
         if chat:
             delta: dict[str, Any] = {"role": "assistant"} if role else {}
             if content is not None:
@@ -406,13 +408,13 @@ def _frames(g: _Generation) -> Iterator[tuple[str, bytes]]:
             choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
         else:
             choice = {"index": 0, "text": content or "", "logprobs": None, "finish_reason": finish}
-        return _sse({**base, "choices": [choice]})
+        return _sse({**base, "choices": [choice], **extra})
 
     if chat:
         yield "head", chunk("", None, role=True)  # OpenAI opens chat streams with the role
     for piece in g.pieces():
         yield "content", chunk(piece, None)
-    yield "tail", chunk(None, g.finish_reason)
+    yield "tail", chunk(None, g.finish_reason or None, **(g.reply.final_extra or {}))
     stream_options = g.request.get("stream_options")
     if isinstance(stream_options, dict) and stream_options.get("include_usage"):
         yield "tail", _sse({**base, "choices": [], "usage": g.usage()})
@@ -1127,11 +1129,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--text", default=DEFAULT_TEXT, help="the reply to every request")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before headers")
     parser.add_argument("--chunk-size", type=int, default=4, help="characters per stream chunk")
+    parser.add_argument("--repeat", type=int, default=1, help="the text repeated N times")
+    parser.add_argument(
+        "--ignore-max-tokens", action="store_true", help="a runaway server: ignore max_tokens"
+    )
+    parser.add_argument(
+        "--hang-after", type=int, default=None, help="send N chunks, then wait for the client"
+    )
     parser.add_argument("--api-key", default=None, help="require this bearer token")
     parser.add_argument("--model", action="append", help="accepted model (repeatable)")
     args = parser.parse_args(argv)
     reply = Reply(
-        text=args.text, chunk_size=args.chunk_size, delay_before_headers=args.latency_ms / 1000
+        text=args.text,
+        chunk_size=args.chunk_size,
+        delay_before_headers=args.latency_ms / 1000,
+        repeat=args.repeat,
+        ignore_max_tokens=args.ignore_max_tokens,
+        hang_after_chunks=args.hang_after,
     )
 
     async def serve() -> None:

@@ -6,16 +6,16 @@ import dataclasses
 
 import pytest
 
-from qwen_lsp.endpoints import (
+from qwen_lsp.model.detect import (
     ProbeResult,
     classify,
     detect_endpoint,
     guess_from_url,
     kind_from_url,
     probe_notes,
-    root_url,
     transport_for,
 )
+from qwen_lsp.model.urls import root_url
 from qwen_lsp.settings import EndpointSettings
 from tests.support.fake_openai import FakeOpenAI
 

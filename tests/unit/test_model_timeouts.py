@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from qwen_lsp.model.deadline import within as _within
 from qwen_lsp.model.errors import ModelError
-from qwen_lsp.model.http import within as _within
 
 
 async def cancel_as_result_arrives(wait: Callable[[asyncio.Future[str]], Awaitable[str]]) -> str:

@@ -4,16 +4,19 @@ variables). Against real servers and proxies on 127.0.0.1."""
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import json
 import logging
 from typing import Any
 
 import pytest
 
-from qwen_lsp.endpoints import detect_endpoint
 from qwen_lsp.model.client import GenerationRequest, ModelClient
+from qwen_lsp.model.detect import detect_endpoint
 from qwen_lsp.model.errors import ModelError
-from qwen_lsp.settings import EndpointSettings, Settings, redacted
+from qwen_lsp.redaction import Redactor, mask_url, url_secrets
+from qwen_lsp.settings import EndpointSettings, Settings, check_consistency, merge, redacted
 from tests.support.http_servers import (
     CHUNKED_HEAD,
     LAST_CHUNK,
@@ -172,3 +175,100 @@ async def test_key_goes_only_in_the_header_never_the_body(
     assert KEY not in request.body.decode()
     assert request.headers["authorization"] == f"Bearer {KEY}"
     assert KEY not in caplog.text
+
+
+# --- credentials in URLs, proxies, and cut texts ----------------------------------------------
+
+URL_PASSWORD = "Hj3Wq8ZxTu5Ev"
+QUERY_KEY = "Qz6Rb1YvNc7Kp"
+PROXY_PASSWORD = "Px4Mz9LwTe2Gs"
+
+
+def prefixes(secret: str) -> list[str]:
+    """Every start of the secret of 4 characters or more (what a cut text could leak)."""
+    return [secret[:n] for n in range(4, len(secret) + 1)]
+
+
+def assert_hidden(text: str, *secrets: str) -> None:
+    for secret in secrets:
+        for prefix in prefixes(secret):
+            assert prefix not in text, f"{prefix!r} (of a secret) in {text!r}"
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        (
+            f"https://bob:{URL_PASSWORD}@llm.corp:8443/v1?api-key={QUERY_KEY}&api-version=2024-06-01",
+            "https://bob:***@llm.corp:8443/v1?api-key=***&api-version=2024-06-01",
+        ),
+        (f"http://puser:{PROXY_PASSWORD}@127.0.0.1:3128", "http://puser:***@127.0.0.1:3128"),
+        (f"puser:{PROXY_PASSWORD}@proxy:3128", "puser:***@proxy:3128"),  # no scheme
+        ("https://ghp_tokenAsUser@host/v1", "https://***@host/v1"),
+        ("http://127.0.0.1:8080/v1", "http://127.0.0.1:8080/v1"),
+        ("http://h/v1?key=a%2Fb#access_token=zz", "http://h/v1?key=***#***"),
+        ("http://[::1", "http://[::1"),  # malformed: never raises
+    ],
+)
+def test_mask_url(url: str, masked: str) -> None:
+    assert mask_url(url) == masked
+
+
+def test_the_settings_dump_masks_urls_and_proxies() -> None:
+    endpoint = EndpointSettings(
+        base_url=f"http://bob:{URL_PASSWORD}@h/v1?api-key={QUERY_KEY}",
+        proxy=f"http://puser:{PROXY_PASSWORD}@p:3128",
+    )
+    assert_hidden(
+        str(redacted(Settings(endpoint=endpoint))), URL_PASSWORD, QUERY_KEY, PROXY_PASSWORD
+    )
+
+
+def test_settings_errors_never_echo_secret_values() -> None:
+    bad = {"endpoint": {"apiKey": ["sk-listed-9876"], "headers": {"X-Key": ["hdr-secret-5555"]}}}
+    _, errors = merge(Settings(), bad)
+    assert len(errors) == 2
+    assert_hidden(" ".join(errors), "sk-listed-9876", "hdr-secret-5555")
+    broken = dataclasses.replace(
+        Settings(), endpoint=EndpointSettings(base_url=f"htp://bob:{URL_PASSWORD}@h/v1")
+    )
+    assert_hidden(" ".join(check_consistency(broken)), URL_PASSWORD)
+
+
+def test_redactor_knows_encoded_and_basic_forms() -> None:
+    redact = Redactor(url_secrets(f"http://bob:{URL_PASSWORD}@h/?k=a%2Fb%2Bc"))
+    basic = base64.b64encode(f"bob:{URL_PASSWORD}".encode()).decode()
+    text = redact(f"got Authorization: Basic {basic} and k=a/b+c and a%2Fb%2Bc")
+    assert basic not in text and "a/b+c" not in text and "a%2Fb%2Bc" not in text
+    assert_hidden(text, URL_PASSWORD)
+
+
+@pytest.mark.parametrize("at", range(280, 305, 3))
+async def test_an_echoed_key_near_the_cut_leaks_no_prefix(at: int) -> None:
+    # The error text is redacted first and cut after: a key across the cut is masked whole.
+    message = "x" * at + KEY + " — check your key"
+
+    async def answer(request: Seen, peer: Peer) -> bool:
+        body = json.dumps({"error": {"message": message}}).encode()
+        await peer.send(response(401, body))
+        return True
+
+    async with RawServer(answer) as server:
+        error = await failure(model_for(server.url("/v1")))
+    for text in (str(error), error.user_message):
+        assert_hidden(text, KEY)
+    assert error.kind == "auth"
+
+
+async def test_stream_lines_that_echo_the_key_leak_no_prefix() -> None:
+    # A garbage stream line (a protocol error quotes it) with the key near where it is cut.
+    line = b"data: {not json " + b"y" * 100 + KEY.encode() + b"\n\n"
+
+    async def answer(request: Seen, peer: Peer) -> bool:
+        await peer.send(CHUNKED_HEAD + chunk(line) + LAST_CHUNK)
+        return True
+
+    async with RawServer(answer) as server:
+        error = await failure(model_for(server.url("/v1")))
+    assert error.kind == "protocol"
+    assert_hidden(str(error), KEY)

@@ -28,7 +28,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcContentModified, JsonRpcException
 from pygls.uris import to_fs_path
 
-from ..model.client import GenerationRequest
+from ..model.request import GenerationRequest
 from ..model.errors import ModelError
 from ..workspace.files import FileRefused, PrivateDir
 from ..workspace.names import is_secret_document
@@ -168,6 +168,7 @@ async def generate(ls: QwenLanguageServer, plan: Plan, progress: ActionProgress)
         temperature=settings.temperature,
         model=settings.model,
         timeout_s=settings.timeout_s,
+        purpose="action",
     )
     model = ls.model
     # The user asked explicitly: try now even if completions are backing off after failures.

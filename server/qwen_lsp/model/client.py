@@ -1,49 +1,73 @@
-"""The model endpoint: OpenAI-compatible transports, streamed and cancellable, with backoff.
+"""The model endpoint: streamed, cancellable generation over the chosen transport, with backoff.
 
-Cancellation is structural: every stream is read inside the HTTP client's request block, so when
-the consumer stops early or its task is cancelled (cancel-previous, ``$/cancelRequest``, a time
-limit) the HTTP connection is dropped at once — the model server sees the disconnect and stops
-generating. A stream read to the end of its answer leaves its connection in the pool.
+Two ways to read an answer:
+
+- ``stream(request) -> AsyncIterator[str]`` yields text deltas (``complete(request) -> str``
+  joins them). The completion engine uses it.
+- ``open_stream(request) -> AnswerStream`` yields the same deltas and fills in
+  ``answer.outcome`` (a ``StreamOutcome``) as it goes; ``answer(request) -> Answer`` reads it
+  whole::
+
+      async with model.open_stream(request) as answer:
+          async for delta in answer:
+              ...
+      if answer.outcome.finish_reason != "stop":
+          ...  # "length" / "cap": cut at a size limit; None: ended without a reason
+
+  The outcome says how the answer ended (``finish_reason``: the server's, ``"cap"`` when this
+  client cut a runaway answer, None when the stream ended without one, e.g. an interrupted
+  ``[DONE]``), the token counts and server timings when the server sent them, and wall times
+  (to the response head, to the first text, to the end).
+
+Cancellation is structural: every stream is read inside its request, so when the reader stops
+early or its task is cancelled (cancel-previous, ``$/cancelRequest``, a time limit) the
+connection is closed at once — the model server sees the disconnect and stops generating. A
+stream read to the end of its answer leaves its connection in the pool.
+
+An answer is cut (``finish_reason = "cap"``, connection closed, one log line) past
+``CAP_CHUNKS_PER_TOKEN`` text pieces or ``CAP_CHARS_PER_TOKEN`` characters per requested token
+(plus a margin): a server that ignores ``max_tokens`` cannot flood the editor.
+
+Chat requests of code actions (``purpose="action"``) are sent by the ``openai`` SDK on the same
+HTTP client (imported on first use, in a worker thread); their stream is read like the others.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
+from urllib.parse import urlsplit
 
+from ..redaction import Redactor, endpoint_secrets, mask_url, shorten
 from ..settings import EndpointSettings
+from . import sdk
 from .errors import ModelError
-from .http import HttpClient, HttpConfig, Response
-from .sse import DONE, completion_delta, parse_sse_data, raise_for_payload_error
+from .http import Body, HttpClient, StatusAnswer
+from .request import Answer, GenerationRequest, StreamOutcome, TransportName
+from .transports import TRANSPORTS, Transport
 
 log = logging.getLogger(__name__)
 
-TransportName = Literal["completions", "chat", "infill", "ollama"]
-ERROR_BODY_BYTES = 64 * 1024  # read whole (the connection stays reusable); 2,000 shown
+__all__ = [
+    "Answer",
+    "AnswerStream",
+    "Backoff",
+    "GenerationRequest",
+    "ModelClient",
+    "StreamOutcome",
+    "TransportName",
+]
 
-
-@dataclass(frozen=True)
-class GenerationRequest:
-    """What to generate. ``prompt`` feeds raw-prompt transports, ``messages`` the chat transport."""
-
-    prompt: str = ""
-    messages: tuple[dict[str, str], ...] = ()
-    max_tokens: int = 64
-    temperature: float = 0.1
-    top_p: float = 0.95
-    stop: tuple[str, ...] = ()
-    model: str = ""
-    # llama.cpp /infill and Ollama take the FIM parts separately.
-    prefix: str = ""
-    suffix: str = ""
-    extra_context: tuple[tuple[str, str], ...] = ()  # (path, text) for /infill input_extra
-    timeout_s: float | None = None
-    extra_body: dict[str, Any] = field(default_factory=dict)
+CAP_CHUNKS_PER_TOKEN = 2
+CAP_CHARS_PER_TOKEN = 64
+CAP_MARGIN_CHUNKS = 16
+CAP_MARGIN_CHARS = 16 * 1024
+MESSAGE_CHARS = 300  # of an error text shown to the user, cut after redaction
 
 
 class Backoff:
@@ -66,8 +90,10 @@ class Backoff:
     def failure(self, error: ModelError) -> None:
         self.failures += 1
         delay = min(self.max_s, self.base_s * 2 ** (self.failures - 1))
-        if error.kind in ("auth", "not_found", "bad_request"):
-            delay = max(delay, 5.0)  # will not fix itself quickly; settings changes reset
+        if error.kind in ("auth", "not_found", "bad_request", "protocol", "redirect"):
+            # Will not fix itself quickly (a wrong key, URL, model or server; answers we cannot
+            # read): one try every 5 s at most. A settings change resets the backoff.
+            delay = max(delay, 5.0)
         if error.retry_after_s is not None:
             delay = min(max(error.retry_after_s, 0.0), 300.0)
         self.until = self.clock() + delay
@@ -80,11 +106,11 @@ class Backoff:
         self.success()
 
 
-def redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return re.sub(r"(Bearer\s+)[A-Za-z0-9._\-]+", r"\1***", text)
+def endpoint_redactor(endpoint: EndpointSettings) -> Redactor:
+    """Masks every secret of the endpoint's settings (and URLs, tokens) in a text."""
+    return Redactor(
+        endpoint_secrets(endpoint.api_key, endpoint.headers, endpoint.base_url, endpoint.proxy)
+    )
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -105,9 +131,16 @@ def classify_status(status: int, body: str, retry_after: str | None) -> ModelErr
             message = str(error.get("message") or error)
         elif isinstance(error, str):
             message = error
-    except (json.JSONDecodeError, AttributeError):
+    except (ValueError, RecursionError):
         pass
-    message = message.strip()[:300] or f"HTTP {status}"
+    message = message.strip() or f"HTTP {status}"
+    if status == 407:
+        return ModelError(
+            "connection",
+            "the proxy wants credentials: set them in endpoint.proxy as "
+            "http://user:password@host:port",
+            status,
+        )
     if status in (401, 403):
         return ModelError("auth", message, status)
     if status == 404:
@@ -119,20 +152,43 @@ def classify_status(status: int, body: str, retry_after: str | None) -> ModelErr
     return ModelError("bad_request", message, status)
 
 
-def build_http_client(endpoint: EndpointSettings) -> HttpClient:
-    headers = dict(endpoint.headers)
-    if endpoint.api_key:
-        headers["Authorization"] = f"Bearer {endpoint.api_key}"
-    # Only the proxy configured for the AI traffic; environment proxy variables are not read.
-    return HttpClient(
-        HttpConfig(
-            connect_timeout_s=endpoint.connect_timeout_s,
-            verify_tls=endpoint.verify_tls,
-            ca_bundle=endpoint.ca_bundle,
-            proxy=endpoint.proxy,
-            headers=headers,
-        )
+def status_error(answer: StatusAnswer) -> ModelError:
+    if 300 <= answer.status < 400:
+        return redirect_error(answer.status, answer.redirect_target)
+    return classify_status(answer.status, answer.text, answer.headers.get("retry-after"))
+
+
+def redirect_error(status: int, target: str) -> ModelError:
+    """A 3xx, said as what happened: where it pointed, and that it was not followed."""
+    where = "another URL"
+    if target:
+        parts = urlsplit(target)
+        where = mask_url(f"{parts.scheme}://{parts.netloc}{parts.path}") if parts.netloc else where
+    return ModelError(
+        "redirect",
+        f"redirected to {where} — not followed, so the key is not sent there; "
+        "set endpoint.base_url to the final URL",
+        status,
     )
+
+
+class AnswerStream:
+    """Text deltas of one answer, and how it ended (``outcome``, filled in as it streams)."""
+
+    def __init__(self, deltas: AsyncIterator[str], outcome: StreamOutcome):
+        self._deltas, self.outcome = deltas, outcome
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._deltas
+
+    async def __aenter__(self) -> AnswerStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._deltas.aclose()  # type: ignore[attr-defined]
 
 
 class ModelClient:
@@ -141,71 +197,48 @@ class ModelClient:
     def __init__(self, endpoint: EndpointSettings, transport: TransportName = "completions"):
         self.endpoint = endpoint
         self.transport: TransportName = transport
-        self.http = build_http_client(endpoint)
+        self.http = HttpClient(endpoint)
         self.backoff = Backoff()
+        self.redact = endpoint_redactor(endpoint)
         self.active_streams = 0
-
-    @property
-    def base_url(self) -> str:
-        return self.endpoint.base_url.rstrip("/")
-
-    def root_url(self) -> str:
-        """The server root, without the trailing /v1 (llama.cpp /infill, Ollama /api)."""
-        return re.sub(r"/v1$", "", self.base_url)
+        self._sdk: Any = None
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    def _secrets(self) -> list[str]:
-        return [self.endpoint.api_key, *self.endpoint.headers.values()]
+    def _redacted(self, error: ModelError) -> ModelError:
+        """Secrets out of the error's text first, then the text cut for display."""
+        error.detail = shorten(self.redact(error.detail), MESSAGE_CHARS)
+        return error
 
-    def _route(self, request: GenerationRequest) -> tuple[str, dict[str, Any], str]:
-        """URL, JSON body and stream format for a request on the current transport."""
-        model = request.model or self.endpoint.model
-        common = {
-            "model": model,
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
-            "top_p": request.top_p,
-            "stream": True,
-        }
-        if request.messages or self.transport == "chat":
-            body = {**common, "messages": list(request.messages)}
-            if request.stop:
-                body["stop"] = list(request.stop)[:4]  # OpenAI-style APIs cap stop at 4
-            return f"{self.base_url}/chat/completions", {**body, **request.extra_body}, "sse"
-        if self.transport == "infill":
-            body = {
-                "input_prefix": request.prefix,
-                "input_suffix": request.suffix,
-                "input_extra": [{"filename": p, "text": t} for p, t in request.extra_context],
-                "n_predict": request.max_tokens,
-                "temperature": request.temperature,
-                "top_p": request.top_p,
-                "stream": True,
-                "cache_prompt": True,
-                "stop": list(request.stop),
-            }
-            return f"{self.root_url()}/infill", {**body, **request.extra_body}, "infill"
-        if self.transport == "ollama":
-            body = {
-                "model": model,
-                "prompt": request.prompt,
-                "raw": True,
-                "stream": True,
-                "options": {
-                    "num_predict": request.max_tokens,
-                    "temperature": request.temperature,
-                    "top_p": request.top_p,
-                    "stop": list(request.stop),
-                },
-            }
-            return f"{self.root_url()}/api/generate", {**body, **request.extra_body}, "ndjson"
-        body = {**common, "prompt": request.prompt, "stop": list(request.stop)}
-        return f"{self.base_url}/completions", {**body, **request.extra_body}, "sse"
+    def _transport(self, request: GenerationRequest) -> Transport:
+        return TRANSPORTS["chat" if request.messages else self.transport]
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
+    # --- reading answers ------------------------------------------------------------------
+
+    def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
         """Yield text deltas. Raises ModelError; cancellation closes the connection."""
+        return self._generate(request, StreamOutcome())
+
+    async def complete(self, request: GenerationRequest) -> str:
+        """The whole answer as one string (code actions, doctor)."""
+        parts = [part async for part in self.stream(request)]
+        return "".join(parts)
+
+    def open_stream(self, request: GenerationRequest) -> AnswerStream:
+        """Like ``stream``, with ``.outcome`` telling how the answer ended."""
+        outcome = StreamOutcome()
+        return AnswerStream(self._generate(request, outcome), outcome)
+
+    async def answer(self, request: GenerationRequest) -> Answer:
+        """The whole answer and how it ended."""
+        async with self.open_stream(request) as stream:
+            parts = [part async for part in stream]
+        return Answer("".join(parts), stream.outcome)
+
+    async def _generate(
+        self, request: GenerationRequest, outcome: StreamOutcome
+    ) -> AsyncIterator[str]:
         if (wait := self.backoff.blocked_for()) > 0:
             last = self.backoff.last_error
             kind = last.kind if last else "connection"
@@ -214,126 +247,130 @@ class ModelClient:
                 f"paused after earlier failures; retrying in {wait:.1f}s",
                 last.status if last else None,
             )
-        url, body, fmt = self._route(request)
-        deadline = time.monotonic() + (request.timeout_s or self.endpoint.timeout_s)
+        transport = self._transport(request)
+        started = time.perf_counter()
         self.active_streams += 1
         try:
-            async with self.http.request(
-                "POST", url, json=body, deadline=deadline, limit_name="endpoint.timeout_s"
-            ) as response:
-                if response.status != 200:
-                    raw = await self._read_error_body(response, deadline)
-                    raise classify_status(response.status, raw, response.headers.get("retry-after"))
-                decode = DECODERS[fmt]
-                ended = False
-                while not ended and (lines := await response.read_lines()):
-                    for line in lines:
-                        text, ended = decode(line)
-                        if text:
+            body = await self._open(request, transport)
+            outcome.ttfb_s = time.perf_counter() - started
+            ended = stopped = False
+            try:
+                texts = self._read(body, transport, request, outcome, started)
+                async with contextlib.aclosing(texts):
+                    async for text in texts:
+                        try:
                             yield text
-                        if ended:
-                            break
-                # The answer is complete: the rest of the body (normally just the chunked
-                # terminator, already here) is read so the connection can be reused.
-                response.end_of_answer()
+                        except GeneratorExit:  # the reader stopped early
+                            stopped = True
+                            raise
+                ended = outcome.complete
+            except asyncio.CancelledError:  # cancelled (cancel-previous, $/cancelRequest)
+                stopped = True
+                raise
+            finally:
+                outcome.total_s = time.perf_counter() - started
+                if ended:
+                    await self.http.finish(body)  # the rest of the body read, then pooled
+                elif stopped:
+                    self.http.release_early(body)  # closed unless the rest is already here
+                else:
+                    await body.close()  # cap, error: closed, the server sees it
             self.backoff.success()
         except ModelError as error:
-            error.detail = redact(error.detail, self._secrets())
             # Every failure counts, malformed streams too: an endpoint that always answers
             # garbage must not be hit on every keystroke (retry storm).
-            self.backoff.failure(error)
+            self.backoff.failure(self._redacted(error))
             raise
-        except OSError as exc:  # the HTTP client converts its own failures; this is a stray one
-            error = ModelError("connection", str(exc) or type(exc).__name__)
-            error.detail = redact(error.detail, self._secrets())
+        except OSError as exc:  # the HTTP layer converts its own failures; this is a stray one
+            error = self._redacted(ModelError("connection", str(exc) or type(exc).__name__))
             self.backoff.failure(error)
             raise error from None
         finally:
             self.active_streams -= 1
 
-    async def complete(self, request: GenerationRequest) -> str:
-        """The whole answer as one string (code actions, doctor)."""
-        parts = [part async for part in self.stream(request)]
-        return "".join(parts)
-
-    async def _read_error_body(self, response: Response, deadline: float) -> str:
+    async def _open(self, request: GenerationRequest, transport: Transport) -> Body:
+        """Send the request; the body to read (the caller releases it)."""
+        model = request.model or self.endpoint.model
+        deadline = time.monotonic() + (request.timeout_s or self.endpoint.timeout_s)
+        limit = "actions.timeout_s" if request.purpose == "action" else "endpoint.timeout_s"
         try:
-            raw = await response.read(ERROR_BODY_BYTES, max(deadline, time.monotonic() + 0.1))
-        except ModelError:
-            return ""
-        return raw[:2000].decode("utf-8", "replace")
+            if transport.name == "chat" and request.purpose == "action":
+                client = await self._sdk_client()
+                body = await self.http.send(
+                    "POST",
+                    self.http.base.join(sdk.CHAT_PATH),
+                    deadline=deadline,
+                    limit_name=limit,
+                    send=lambda: sdk.send_chat(client, request, model, self.endpoint.api_key),
+                )
+            else:
+                path, payload = transport.build(request, model)
+                url = self.http.base.join(path, transport.on_root)
+                body = await self.http.send(
+                    "POST", url, json=payload, deadline=deadline, limit_name=limit
+                )
+        except StatusAnswer as answer:
+            raise status_error(answer) from None
+        return body
+
+    async def _read(
+        self,
+        body: Body,
+        transport: Transport,
+        request: GenerationRequest,
+        outcome: StreamOutcome,
+        started: float,
+    ) -> AsyncIterator[str]:
+        max_chunks = CAP_CHUNKS_PER_TOKEN * request.max_tokens + CAP_MARGIN_CHUNKS
+        max_chars = CAP_CHARS_PER_TOKEN * request.max_tokens + CAP_MARGIN_CHARS
+        decode = transport.decode
+        events = 0
+        async for line in body.lines():
+            event = decode(line)
+            if event is None:
+                continue
+            events += 1
+            if event.text:
+                outcome.chunks += 1
+                outcome.chars += len(event.text)
+                if outcome.ttft_s is None:
+                    outcome.ttft_s = time.perf_counter() - started
+                if outcome.chunks > max_chunks or outcome.chars > max_chars:
+                    outcome.finish_reason = "cap"
+                    log.warning(
+                        "the answer was cut at %d pieces / %d characters: the endpoint did not "
+                        "stop at max_tokens = %d",
+                        outcome.chunks,
+                        outcome.chars,
+                        request.max_tokens,
+                    )
+                    return
+                yield event.text
+            if event.finish_reason is not None:
+                outcome.finish_reason = event.finish_reason
+            if event.usage is not None:
+                outcome.usage = event.usage
+            if event.timings is not None:
+                outcome.timings = event.timings
+            if event.end:
+                outcome.complete = True
+                return
+        if not events:  # a 200 with no stream in it: an HTML page, a proxy's notice, garbage
+            raise ModelError("protocol", "the answer held no stream events")
+
+    # --- the openai SDK -------------------------------------------------------------------
+
+    async def _sdk_client(self) -> Any:
+        if self._sdk is None:
+            self._sdk = await sdk.make_client(self.http, self.endpoint)
+        return self._sdk
 
     async def list_models(self) -> list[dict[str, Any]]:
-        """GET /models (doctor and endpoint detection)."""
+        """The server's model list (``GET /models`` through the openai SDK)."""
         try:
-            response = await self.http.get(f"{self.base_url}/models", timeout=5.0)
+            client = await self._sdk_client()
+            return await sdk.list_models(self.http, client, self.endpoint.api_key)
+        except StatusAnswer as answer:
+            raise self._redacted(status_error(answer)) from None
         except ModelError as error:
-            error.detail = redact(error.detail, self._secrets())
-            raise
-        if response.status != 200:
-            error = classify_status(response.status, response.text, None)
-            error.detail = redact(error.detail, self._secrets())
-            raise error
-        try:
-            data = response.json()
-        except ValueError:
-            raise ModelError("protocol", "GET /models did not answer JSON") from None
-        models = data.get("data") if isinstance(data, dict) else None
-        return models if isinstance(models, list) else []
-
-
-def _sse_line(line: str) -> tuple[str, bool]:
-    """(text, the answer ended) for one line of an OpenAI SSE stream."""
-    payload = parse_sse_data(line)
-    if payload is None:
-        return "", False
-    if payload is DONE:
-        return "", True
-    return completion_delta(payload), False
-
-
-def _infill_line(line: str) -> tuple[str, bool]:
-    """llama.cpp's /infill stream: SSE without [DONE]; the last payload says ``stop``."""
-    payload = parse_sse_data(line)
-    if payload is None:
-        return "", False
-    if payload is DONE:
-        return "", True
-    raise_for_payload_error(payload)
-    return _field(payload, "content"), bool(payload.get("stop"))
-
-
-def _ndjson_line(line: str) -> tuple[str, bool]:
-    """Ollama's /api/generate stream: one JSON object a line, the last with ``done``."""
-    payload = _json_line(line)
-    if payload is None:
-        return "", False
-    raise_for_payload_error(payload)
-    return _field(payload, "response"), bool(payload.get("done"))
-
-
-DECODERS: dict[str, Callable[[str], tuple[str, bool]]] = {
-    "sse": _sse_line,
-    "infill": _infill_line,
-    "ndjson": _ndjson_line,
-}
-
-
-def _field(payload: Any, name: str) -> str:
-    if not isinstance(payload, dict):
-        raise ModelError("protocol", f"unexpected stream payload {str(payload)[:120]!r}")
-    value = payload.get(name)
-    return value if isinstance(value, str) else ""
-
-
-def _json_line(line: str) -> dict[str, Any] | None:
-    line = line.strip()
-    if not line:
-        return None
-    try:
-        payload = json.loads(line)
-    except json.JSONDecodeError:
-        raise ModelError("protocol", f"stream line is not JSON: {line[:120]!r}") from None
-    if not isinstance(payload, dict):
-        raise ModelError("protocol", "stream line is not an object")
-    return payload
+            raise self._redacted(error) from None

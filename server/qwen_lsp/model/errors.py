@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import ssl
 from dataclasses import dataclass
 from typing import Literal
 
@@ -14,6 +17,7 @@ ErrorKind = Literal[
     "rate_limited",  # 429
     "server",  # 5xx
     "bad_request",  # other 4xx
+    "redirect",  # 3xx: never followed (the key would go along)
     "protocol",  # the answer was not the OpenAI shape we asked for
 ]
 
@@ -48,5 +52,42 @@ class ModelError(Exception):
             "server": "the model endpoint had an internal error; retrying with backoff.",
             "bad_request": "the model endpoint refused the request — the model may not support "
             'this transport; try endpoint.transport = "chat".',
+            "redirect": "the model endpoint answered with a redirect, which is not followed (the "
+            "API key would go along) — set endpoint.base_url to the final URL.",
             "protocol": "the model endpoint sent an answer that is not OpenAI-compatible.",
         }[self.kind] + f" ({self})"
+
+
+def find_cause(
+    exc: BaseException, kinds: type[BaseException] | tuple[type[BaseException], ...]
+) -> BaseException | None:
+    """``exc`` or the first exception of ``kinds`` among its causes."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, kinds):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def describe(exc: BaseException) -> str:
+    """An OS or TLS error in a few words ("Connection refused", the certificate problem)."""
+    cert = find_cause(exc, ssl.SSLCertVerificationError)
+    if isinstance(cert, ssl.SSLCertVerificationError):
+        return cert.verify_message or str(cert)
+    tls = find_cause(exc, ssl.SSLError)
+    if tls is not None:
+        return getattr(tls, "reason", None) or str(tls)
+    dns = find_cause(exc, socket.gaierror)
+    if isinstance(dns, socket.gaierror) and dns.strerror:
+        return dns.strerror
+    seen: BaseException | None = exc
+    for _ in range(8):  # the first OS error with a number ("All connection attempts failed"
+        if seen is None:  # from anyio wraps the real one)
+            break
+        if isinstance(seen, OSError) and seen.errno:
+            return os.strerror(seen.errno)
+        seen = seen.__cause__ or seen.__context__
+    return str(exc) or type(exc).__name__

@@ -1,972 +1,452 @@
-"""A small asyncio HTTP/1.1 client for the model endpoint.
+"""The HTTP layer under the transports: one shared ``httpx.AsyncClient`` per endpoint.
 
-Why our own: the model call sits on the path of every keystroke, and a general-purpose client
-costs milliseconds per request where a raw socket costs a fraction of one. What it does:
-
-- POST a JSON body or GET; the status, case-insensitive headers, and the body read whole or as
-  text lines as bytes arrive (SSE / NDJSON). Content-Length, chunked and close-delimited bodies.
-- Keep-alive: a connection goes back to a small pool only when its response was read to the end
-  and the server did not say ``Connection: close``. A pooled connection the server closed
-  meanwhile is retried once on a fresh one (the server never saw the request).
-- Early stop: leaving the ``request`` block before the body ended aborts the socket at once, so
-  the model server sees the disconnect and stops generating.
-- TLS with the system trust store plus ``ca_bundle``, or no verification; an ``http://`` proxy,
-  in absolute form for http targets and through ``CONNECT`` for https ones. Environment proxy
-  variables are never read: the AI traffic uses only the proxy configured for it.
-- Every failure is a ``ModelError`` (connection, tls, timeout, protocol); waits use the caller's
-  deadline, one timer per wait for bytes rather than per line.
+- Connections: a few keep-alive connections per endpoint (``POOL``); environment proxy
+  variables are never read (``trust_env=False``), only ``endpoint.proxy``; TLS through an
+  ``ssl.SSLContext`` with the system trust store plus ``endpoint.ca_bundle``, or none at all
+  with ``verify_tls = false``; redirects are not followed (a redirect to another host must not
+  take the API key along).
+- Time limits: ``endpoint.connect_timeout_s`` covers the TCP connect, a proxy's ``CONNECT``
+  tunnel and the TLS handshake; the request's deadline covers everything up to the last byte
+  (``Deadline``: each wait, never a swallowed cancellation).
+- Bodies are read as lines by ``model/body.py``. When the answer is complete (``[DONE]``, the
+  final ``/infill`` or Ollama payload), the rest of the body is read, briefly and boundedly (in
+  the background if it is late), so the connection goes back to the pool; a reader that stops
+  early has its connection closed, so the model server sees the disconnect and stops
+  generating — unless the rest of the answer had already arrived (``release_early``).
+- A pooled connection the server closed just as it was reused (no response byte) is retried
+  once on a new one. Error bodies are read up to 64 KiB. Every failure is a ``ModelError``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
+import contextvars
 import json as jsonlib
 import logging
 import os
-import socket
 import ssl
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from .errors import ModelError
+import httpx
+
+from ..settings import EndpointSettings
+from .body import Body
+from .deadline import Deadline
+from .errors import ModelError, describe, find_cause
+from .urls import BaseUrl, check_url
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Their debug and info lines carry raw URLs and response heads (an endpoint may echo the key):
+# never below warning, whatever the root logger says.
+for _name in ("httpx", "httpcore", "openai"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
-MAX_HEAD_BYTES = 64 * 1024
-MAX_CHUNK_LINE_BYTES = 4096
-MAX_LINE_BYTES = 16 * 1024 * 1024  # one SSE/NDJSON line; past it the answer is not ours
-READ_HIGH_WATER = 256 * 1024  # stop reading the socket while this much waits unconsumed
-READ_LOW_WATER = 64 * 1024
-MAX_IDLE_CONNECTIONS = 4
-MAX_IDLE_SECONDS = 60.0  # older idle connections may have been dropped silently by a middlebox
-DRAIN_TIMEOUT_S = 2.0  # waiting for the end of a body whose answer is already complete
-DRAIN_MAX_BYTES = 64 * 1024
+POOL = httpx.Limits(max_connections=None, max_keepalive_connections=4, keepalive_expiry=60.0)
+ERROR_BODY_BYTES = 64 * 1024
+DRAIN_WAIT_S = 0.05  # the reader waits this long for the end of a complete answer's body
+# (then it is read in the background: body.DRAIN_TIMEOUT_S, body.DRAIN_MAX_BYTES)
+# A reader that stops early: what the server already sent of the rest is read for this long
+# (an instant server's whole answer: the connection is kept); else the connection is closed.
+EARLY_RELEASE_S = 0.005
 JSON_ENCODER = jsonlib.JSONEncoder(separators=(",", ":"))  # ASCII: lone surrogates stay valid
 RESERVED_HEADERS = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "content-type", "te"}
 )
 
 
-# --- time limits -----------------------------------------------------------------------------
+class StatusAnswer(Exception):
+    """The server answered with a status other than 2xx (the body read, up to a bound)."""
 
-
-async def within(awaitable: Awaitable[T], seconds: float, timeout_message: str) -> T:
-    """Await with a time limit; past it raise ModelError("timeout", timeout_message).
-
-    Not ``asyncio.wait_for``: before Python 3.12 it swallows a cancellation that lands in the
-    loop turn in which the awaited result arrives, and the cancelled stream then ran to its end
-    (against llama.cpp at ~4 ms a token, about one cancel in five was lost).
-    """
-    if sys.version_info >= (3, 11):
-        try:
-            async with asyncio.timeout(seconds):
-                return await awaitable
-        except TimeoutError:
-            raise ModelError("timeout", timeout_message) from None
-    task, expired = asyncio.current_task(), False  # pragma: no cover - Python 3.10 only
-
-    def expire() -> None:  # pragma: no cover
-        nonlocal expired
-        expired = True
-        if task is not None:
-            task.cancel()
-
-    handle = asyncio.get_running_loop().call_later(seconds, expire)  # pragma: no cover
-    try:  # pragma: no cover
-        return await awaitable
-    except asyncio.CancelledError:  # pragma: no cover
-        if expired:
-            raise ModelError("timeout", timeout_message) from None
-        raise
-    finally:  # pragma: no cover
-        handle.cancel()
-
-
-# --- URLs, proxies, headers ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a request goes: scheme, host, port and the origin-form path (with its query)."""
-
-    scheme: str
-    host: str
-    port: int
-    path: str
+    def __init__(self, status: int, body: bytes, headers: httpx.Headers, url: str = ""):
+        super().__init__(f"HTTP {status}")
+        self.status, self.body, self.headers, self.url = status, body, headers, url
 
     @property
-    def authority(self) -> str:
-        """host:port as written in a URL, a Host header or a CONNECT line."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+    def redirect_target(self) -> str:
+        """Where a 3xx points (resolved against the request URL), or ""."""
+        location = self.headers.get("location", "")
+        return urljoin(self.url, location) if location else ""
 
     @property
-    def host_header(self) -> str:
-        default = {"http": 80, "https": 443}[self.scheme]
-        return self.authority if self.port != default else self.authority.rsplit(":", 1)[0]
-
-    def absolute(self) -> str:
-        return f"{self.scheme}://{self.host_header}{self.path}"
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
 
 
-def parse_url(url: str) -> Target:
-    """An http(s) URL → Target; ModelError("connection") for anything else."""
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        raise ModelError("connection", f"invalid URL {url!r}: {exc}") from None
-    try:
-        port = parts.port
-    except ValueError:
-        raise ModelError("connection", f"invalid port in URL {url!r}") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise ModelError("connection", f"not an http(s) URL: {url!r}")
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    return Target(scheme, parts.hostname, port or (443 if scheme == "https" else 80), path)
+# --- configuration ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Proxy:
-    host: str
-    port: int
-    authorization: str = ""  # "Basic ..." when the proxy URL carries user:password
-
-    @property
-    def where(self) -> str:  # never the credentials: this goes into messages
-        return f"{self.host}:{self.port}"
-
-
-def parse_proxy(url: str) -> Proxy | None:
-    """``http://[user:pass@]host:port`` → Proxy; None for an empty setting."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url if "://" in url else f"http://{url}")
-        port = parts.port
-    except ValueError:
-        raise ModelError("connection", "endpoint.proxy is not a valid URL") from None
-    if parts.scheme.lower() != "http" or not parts.hostname:
-        raise ModelError("connection", "endpoint.proxy must be an http://host:port URL")
-    authorization = ""
-    if parts.username is not None:
-        user_pass = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-        authorization = "Basic " + base64.b64encode(user_pass.encode()).decode("ascii")
-    return Proxy(parts.hostname, port or 80, authorization)
-
-
-class Headers(Mapping[str, str]):
-    """Response headers, looked up case-insensitively; repeated fields joined with ", "."""
-
-    def __init__(self, fields: list[tuple[str, str]]):
-        self.fields = fields
-        self._map: dict[str, str] = {}
-        for name, value in fields:
-            key = name.lower()
-            self._map[key] = f"{self._map[key]}, {value}" if key in self._map else value
-
-    def __getitem__(self, name: str) -> str:
-        return self._map[name.lower()]
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._map
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._map)
-
-    def __len__(self) -> int:
-        return len(self._map)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self._map.get(name.lower(), default)
-
-    def tokens(self, name: str) -> set[str]:
-        """The comma-separated, lower-cased values of a header (Connection, Transfer-Encoding)."""
-        return {t.strip().lower() for t in self._map.get(name.lower(), "").split(",") if t}
-
-
-def header_block(defaults: dict[str, str], custom: dict[str, str]) -> str:
-    """Fixed request header lines: ``custom`` overrides ``defaults`` whatever the case.
-
-    Framing headers are ours to send. A value with a line break would smuggle another header
-    (or request) into the stream: refused with an error naming only the header.
-    """
-    merged: dict[str, tuple[str, str]] = {}
-    for name, value in [*defaults.items(), *custom.items()]:
+def request_headers(endpoint: EndpointSettings) -> dict[str, str]:
+    """Headers for every request: ours, the key, then ``endpoint.headers`` (framing headers are
+    the client's; a value with a line break would smuggle another header in: refused, naming
+    only the header)."""
+    headers = {"User-Agent": "qwen-lsp", "Accept": "*/*", "Accept-Encoding": "identity"}
+    if endpoint.api_key:
+        headers["Authorization"] = f"Bearer {endpoint.api_key}"
+    merged = {name.lower(): (name, value) for name, value in headers.items()}
+    for name, value in endpoint.headers.items():
         name, value = name.strip(), str(value).strip()
         if name.lower() in RESERVED_HEADERS:
             continue
         if not name or any(c in name for c in ":\r\n\0 \t") or any(c in value for c in "\r\n\0"):
             raise ModelError("bad_request", f"endpoint.headers: invalid header {name[:40]!r}")
         merged[name.lower()] = (name, value)
-    return "".join(f"{name}: {value}\r\n" for name, value in merged.values())
+    return dict(merged.values())
 
 
-# --- one connection --------------------------------------------------------------------------
+def proxy_url(setting: str) -> str | None:
+    """``endpoint.proxy`` (``http://[user:pass@]host:port``, scheme optional) or None."""
+    if not setting:
+        return None
+    url = setting if "://" in setting else f"http://{setting}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a bad port
+    except ValueError:
+        raise ModelError("connection", "endpoint.proxy is not a valid URL") from None
+    if parts.scheme.lower() != "http" or not parts.hostname:
+        raise ModelError("connection", "endpoint.proxy must be an http://host:port URL")
+    return url
 
 
-class _StaleConnection(Exception):
-    """The server closed the connection before sending a single byte of the response."""
-
-
-class Connection(asyncio.Protocol):
-    """One socket: the bytes received and not yet consumed, its EOF state, and deadline waits.
-
-    A protocol rather than asyncio streams: one object for plain and TLS sockets on every
-    Python version (``loop.start_tls`` swaps the transport under it), and waits that end with
-    a timer setting a result instead of a cancellation (nothing to swallow, nothing to leak).
-    """
-
-    def __init__(self, key: tuple[str, ...]):
-        self.key = key
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.closed = False  # EOF or connection lost: no more bytes will come
-        self.error: BaseException | None = None
-        self.idle_since = 0.0
-        self._waiter: asyncio.Future[bool] | None = None
-        self._write_paused = False
-        self._read_paused = False
-
-    # asyncio.Protocol callbacks
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        if len(self.buffer) > READ_HIGH_WATER and not self._read_paused and self.transport:
-            self._read_paused = True
-            self.transport.pause_reading()
-        self._wake()
-
-    def eof_received(self) -> bool:
-        self.closed = True
-        self._wake()
-        return False  # let the transport close
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self.error = self.error or exc
-        self._wake()
-
-    def pause_writing(self) -> None:
-        self._write_paused = True
-
-    def resume_writing(self) -> None:
-        self._write_paused = False
-        self._wake()
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(True)
-
-    # used by the client
-
-    @property
-    def usable(self) -> bool:
-        """Idle and healthy: no EOF seen, nothing unexpected received, transport open."""
-        transport = self.transport
-        return (
-            not self.closed
-            and not self.buffer
-            and transport is not None
-            and (not transport.is_closing())
-        )
-
-    def consumed(self) -> None:
-        """Call after taking bytes from ``buffer``: resumes a paused socket once drained."""
-        if self._read_paused and len(self.buffer) < READ_LOW_WATER and self.transport:
-            self._read_paused = False
-            self.transport.resume_reading()
-
-    async def wait(self, deadline: float, timeout_message: str) -> None:
-        """Until something happens (bytes, EOF, writable again); a timeout past the deadline."""
-        if self.closed:
-            return
-        self.consumed()
-        loop = asyncio.get_running_loop()
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise ModelError("timeout", timeout_message)
-        waiter: asyncio.Future[bool] = loop.create_future()
-        self._waiter = waiter
-        timer = loop.call_later(remaining, _expire, waiter)
+def ssl_context(endpoint: EndpointSettings) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if not endpoint.verify_tls:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif endpoint.ca_bundle:
         try:
-            woken = await waiter
-        finally:
-            timer.cancel()
-            self._waiter = None
-        if not woken:
-            raise ModelError("timeout", timeout_message)
-
-    def write(self, data: bytes) -> None:
-        if self.transport is None or self.closed or self.transport.is_closing():
-            raise _StaleConnection
-        self.transport.write(data)
-
-    async def drain(self, deadline: float, timeout_message: str) -> None:
-        """Wait while the transport's write buffer is above its high-water mark."""
-        while self._write_paused and not self.closed:
-            await self.wait(deadline, timeout_message)
-
-    def abort(self) -> None:
-        """Drop the socket now (no flush): the peer sees the disconnect at once."""
-        self.closed = True
-        if self.transport is not None:
-            self.transport.abort()
-
-    def close(self) -> None:
-        self.closed = True
-        if self.transport is not None:
-            self.transport.close()
+            context.load_verify_locations(cafile=os.path.expanduser(endpoint.ca_bundle))
+        except (OSError, ssl.SSLError) as exc:
+            raise ModelError("tls", f"cannot load endpoint.ca_bundle: {describe(exc)}") from None
+    return context
 
 
-def _expire(waiter: asyncio.Future[bool]) -> None:
-    if not waiter.done():
-        waiter.set_result(False)
-
-
-def _describe(exc: BaseException) -> str:
-    """An OS or TLS error in a few words ("Connection refused", the certificate problem)."""
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return exc.verify_message or str(exc)
-    if isinstance(exc, ssl.SSLError):
-        return str(exc)
-    if isinstance(exc, socket.gaierror) and exc.strerror:
-        return exc.strerror
-    if isinstance(exc, OSError) and exc.errno:
-        return os.strerror(exc.errno)
-    return str(exc) or type(exc).__name__
-
-
-# --- reading a response ----------------------------------------------------------------------
-
-
-def _split_head(buffer: bytearray) -> bytes | None:
-    """Remove and return one complete head (status line + headers) from the buffer, if any."""
-    crlf, lf = buffer.find(b"\r\n\r\n"), buffer.find(b"\n\n")
-    ends = [(at, n) for at, n in ((crlf, 4), (lf, 2)) if at >= 0]
-    if not ends:
-        return None
-    at, n = min(ends)
-    head = bytes(buffer[:at])
-    del buffer[: at + n]
-    return head
-
-
-def _parse_head(head: bytes) -> tuple[str, int, str, Headers]:
-    lines = head.decode("latin-1").replace("\r\n", "\n").split("\n")
+def _hop(url: str) -> str:
+    """host:port of a URL, for messages (never userinfo, path or query)."""
     try:
-        version, status_text, *reason = lines[0].split(" ", 2)
-        status = int(status_text)
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise ModelError("protocol", f"bad HTTP status line {lines[0][:80]!r}") from None
-    if not version.startswith("HTTP/1.") or not 100 <= status <= 999:
-        raise ModelError("protocol", f"bad HTTP status line {lines[0][:80]!r}")
-    fields: list[tuple[str, str]] = []
-    for line in lines[1:]:
-        if line[:1] in (" ", "\t") and fields:  # obsolete line folding
-            name, value = fields[-1]
-            fields[-1] = (name, f"{value} {line.strip()}")
-            continue
-        name, colon, value = line.partition(":")
-        if not colon or not name.strip():
-            raise ModelError("protocol", f"bad HTTP header line {line[:80]!r}")
-        fields.append((name.strip(), value.strip()))
-    return version, status, reason[0] if reason else "", Headers(fields)
+        return "the endpoint"
+    host = parts.hostname or "the endpoint"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-async def read_head(
-    conn: Connection, deadline: float, timeout_message: str
-) -> tuple[str, int, str, Headers]:
-    """The next final response head on the connection (1xx interim answers skipped)."""
-    while True:
-        buffer = conn.buffer
-        if len(buffer) >= 5 and not buffer.startswith(b"HTTP/"):
-            raise ModelError("protocol", f"the answer is not HTTP: {bytes(buffer[:60])!r}")
-        head = _split_head(buffer)
-        if head is not None:
-            version, status, reason, headers = _parse_head(head)
-            if 100 <= status < 200 and status != 101:
-                continue
-            return version, status, reason, headers
-        if len(buffer) > MAX_HEAD_BYTES:
-            raise ModelError("protocol", "the response head is larger than 64 KB")
-        if conn.closed:
-            if not buffer:
-                raise _StaleConnection
-            raise ModelError("protocol", f"the connection closed mid-head: {bytes(buffer[:60])!r}")
-        await conn.wait(deadline, timeout_message)
+# --- one request on the wire -----------------------------------------------------------------
+
+WIRE: contextvars.ContextVar[Wire | None] = contextvars.ContextVar("qwen_lsp_wire", default=None)
 
 
-class Body:
-    """The framing of one response body: Content-Length, chunked, close-delimited or none."""
+@dataclass
+class Wire:
+    """What one request did on the wire, from httpcore's trace events: whether it made a new
+    connection, whether it is still connecting (then the connect time limit applies), and
+    whether a response head arrived."""
 
-    def __init__(self, conn: Connection, mode: str, length: int = 0):
-        self.conn = conn
-        self.mode = mode  # "length" | "chunked" | "close" | "none"
-        self.left = length  # bytes left in the body ("length") or the current chunk
-        self.state = "size"  # chunked: size | data | crlf | trailer
-        self.done = mode == "none" or (mode == "length" and length == 0)
+    deadline: float
+    connect_limit: float
+    connect_message: str
+    scope: Deadline | None = None
+    new_connection: bool = False
+    got_head: bool = False
 
-    def take(self) -> bytearray | None:
-        """Body bytes already received (b"" once the body ended), or None: more must come."""
-        if self.done:
-            return bytearray()
-        buffer = self.conn.buffer
-        if self.mode == "chunked":
-            return self._take_chunked(buffer)
-        if not buffer:
-            return None
-        if self.mode == "close" or len(buffer) <= self.left:
-            data = buffer[:]
-            buffer.clear()
-        else:
-            data = buffer[: self.left]
-            del buffer[: self.left]
-        if self.mode == "length":
-            self.left -= len(data)
-            self.done = self.left == 0
-        return data
-
-    def _take_chunked(self, buffer: bytearray) -> bytearray | None:
-        while True:
-            if self.state == "data":
-                if not buffer:
-                    return None
-                data = buffer[: self.left]
-                del buffer[: len(data)]
-                self.left -= len(data)
-                if self.left == 0:
-                    self.state = "crlf"
-                return data
-            line = _take_line(buffer)
-            if line is None:
-                return None
-            if self.state == "crlf":
-                if line:
-                    raise ModelError("protocol", "a chunk of the answer is longer than its size")
-                self.state = "size"
-            elif self.state == "size":
-                self.left = _chunk_size(line)
-                self.state = "data" if self.left else "trailer"
-            elif not line:  # the blank line after the (ignored) trailer fields
-                self.done = True
-                return bytearray()
-
-    async def receive(self, deadline: float, timeout_message: str) -> bytearray:
-        """Everything received so far (waiting for at least one byte); b"" at the end."""
-        while True:
-            parts: list[bytearray] = []
-            piece = self.take()
-            while piece:
-                parts.append(piece)
-                piece = self.take()
-            self.conn.consumed()
-            if parts:
-                return parts[0] if len(parts) == 1 else bytearray().join(parts)
-            if piece is not None:
-                return piece  # the end
-            if self.conn.closed:
-                if self.mode == "close" and self.conn.error is None:
-                    self.done = True
-                    return bytearray()
-                reason = f" ({_describe(self.conn.error)})" if self.conn.error else ""
-                raise ModelError("protocol", f"connection broke mid-answer{reason}")
-            await self.conn.wait(deadline, timeout_message)
-
-
-def _take_line(buffer: bytearray) -> bytes | None:
-    at = buffer.find(b"\n")
-    if at < 0:
-        if len(buffer) > MAX_CHUNK_LINE_BYTES:
-            raise ModelError("protocol", "bad chunked encoding: no line end")
-        return None
-    line = bytes(buffer[:at]).rstrip(b"\r")
-    del buffer[: at + 1]
-    return line
-
-
-def _chunk_size(line: bytes) -> int:
-    text = line.split(b";", 1)[0].strip()
-    try:
-        size = int(text, 16)
-    except ValueError:
-        raise ModelError("protocol", f"bad chunk size {text[:20]!r}") from None
-    if size < 0:
-        raise ModelError("protocol", f"bad chunk size {text[:20]!r}")
-    return size
-
-
-def body_framing(conn: Connection, method: str, status: int, headers: Headers) -> Body:
-    """How the body of this response is delimited (RFC 9112 section 6.3)."""
-    if method == "HEAD" or status < 200 or status in (204, 304):
-        return Body(conn, "none")
-    encodings = [t.strip().lower() for t in headers.get("transfer-encoding", "").split(",")]
-    if encodings != [""]:
-        return Body(conn, "chunked" if encodings[-1] == "chunked" else "close")
-    if "content-length" in headers:
-        values = {v.strip() for v in headers["content-length"].split(",")}
-        if len(values) != 1 or not next(iter(values)).isdigit():
-            raise ModelError("protocol", f"bad Content-Length {headers['content-length'][:40]!r}")
-        return Body(conn, "length", int(values.pop()))
-    return Body(conn, "close")
-
-
-def _strip_eol(line: bytes | bytearray) -> bytes | bytearray:
-    if line.endswith(b"\r\n"):
-        return line[:-2]
-    return line[:-1] if line.endswith((b"\n", b"\r")) else line
-
-
-class Response:
-    """Status, headers and a body to read once: whole (``read``) or as lines (``lines``)."""
-
-    def __init__(
-        self,
-        conn: Connection,
-        version: str,
-        status: int,
-        reason: str,
-        headers: Headers,
-        body: Body,
-        deadline: float,
-        timeout_message: str,
-    ):
-        self.conn = conn
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.body = body
-        self.deadline = deadline
-        self.timeout_message = timeout_message
-        tokens = headers.tokens("connection")
-        self.keep_alive = body.mode != "close" and (
-            "keep-alive" in tokens if version == "HTTP/1.0" else "close" not in tokens
-        )
-        self.drain_later = False
-        self._rest: bytes | bytearray = b""  # an unfinished line
-        self._after_cr = False  # the last read ended in CR: a LF opening the next is its end
+    async def trace(self, name: str, info: dict[str, Any]) -> None:
+        if name == "connection.connect_tcp.started":
+            self.new_connection = True
+            if self.scope is not None:
+                limit = min(self.deadline, time.monotonic() + self.connect_limit)
+                if limit < self.deadline:
+                    self.scope.reschedule(limit, self.connect_message)
+        elif name == "http11.send_request_headers.started":
+            request = info.get("request")
+            if self.scope is not None and getattr(request, "method", b"") != b"CONNECT":
+                self.scope.reschedule(self.deadline)  # connected: the request's own limit
+        elif name == "http11.receive_response_headers.complete":
+            request = info.get("request")
+            if getattr(request, "method", b"") != b"CONNECT":
+                self.got_head = True
 
     @property
-    def complete(self) -> bool:
-        return self.body.done
-
-    @property
-    def reusable(self) -> bool:
-        return self.keep_alive and self.body.done and self.conn.usable
-
-    async def read(self, max_bytes: int = 16 << 20, deadline: float | None = None) -> bytes:
-        """The body; reading stops once ``max_bytes`` are in (then ``complete`` may be False
-        and the result a little longer than ``max_bytes``)."""
-        parts: list[bytes] = []
-        size = 0
-        while size < max_bytes:
-            piece = await self.body.receive(deadline or self.deadline, self.timeout_message)
-            if not piece:
-                break
-            parts.append(piece)
-            size += len(piece)
-        return b"".join(parts)
-
-    async def read_lines(self) -> list[str]:
-        """The next text lines, without their ends (LF, CRLF or CR): all those whose end has
-        arrived, waiting for at least one; [] once the body has ended.
-
-        Lines are split on bytes before decoding, so a UTF-8 character cut between two
-        network reads is decoded whole. One wait per socket read, not one per line.
-        """
-        while True:
-            data: bytes | bytearray = await self.body.receive(self.deadline, self.timeout_message)
-            if not data:
-                rest, self._rest = self._rest, b""
-                return [rest.decode("utf-8", "replace")] if rest else []
-            if self._after_cr and data.startswith(b"\n"):
-                data = data[1:]  # the LF of a CRLF cut between two reads
-            if self._rest:
-                data = self._rest + data
-            lines = data.splitlines(keepends=True)
-            self._rest, self._after_cr = b"", False
-            if lines and not lines[-1].endswith((b"\n", b"\r")):
-                self._rest = lines.pop()
-                if len(self._rest) > MAX_LINE_BYTES:
-                    raise ModelError("protocol", "a line of the answer is longer than 16 MB")
-            elif lines:
-                self._after_cr = lines[-1].endswith(b"\r")
-            if lines:
-                return [_strip_eol(line).decode("utf-8", "replace") for line in lines]
-
-    async def lines(self) -> AsyncIterator[str]:
-        """``read_lines`` one line at a time."""
-        while batch := await self.read_lines():
-            for line in batch:
-                yield line
-
-    def end_of_answer(self) -> None:
-        """The caller has all it wants (``[DONE]``, a final payload): read on to the body's
-        real end so the connection can be reused — now if that end is already buffered,
-        else in the background when the request block exits."""
-        piece = self.body.take()
-        while piece:
-            piece = self.body.take()
-        self.conn.consumed()
-        self.drain_later = not self.body.done
-
-    async def drain(self) -> None:
-        """Read the rest of the body for nothing, briefly and boundedly (then reusable)."""
-        deadline = time.monotonic() + DRAIN_TIMEOUT_S
-        size = 0
-        while size <= DRAIN_MAX_BYTES:
-            piece = await self.body.receive(deadline, "drain")
-            if not piece:
-                return
-            size += len(piece)
+    def stale(self) -> bool:
+        """A pooled connection that failed before any answer: the server never saw it."""
+        return not self.new_connection and not self.got_head
 
 
 # --- the client ------------------------------------------------------------------------------
 
 
-@dataclass
-class HttpConfig:
-    connect_timeout_s: float = 3.0
-    verify_tls: bool = True
-    ca_bundle: str = ""
-    proxy: str = ""
-    headers: dict[str, str] = field(default_factory=dict)  # sent with every request
-
-
-@dataclass
-class FullResponse:
-    status: int
-    headers: Headers
-    content: bytes
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", "replace")
-
-    def json(self) -> Any:
-        return jsonlib.loads(self.content)
-
-
 class HttpClient:
-    """Requests to one endpoint's servers over pooled keep-alive connections."""
+    """The endpoint's shared ``httpx.AsyncClient`` (built on first use) and how requests on it
+    are sent, read, drained and turned into ``ModelError``s."""
 
-    def __init__(self, config: HttpConfig):
-        self.config = config
-        defaults = {"User-Agent": "qwen-lsp", "Accept": "*/*", "Accept-Encoding": "identity"}
-        self._fixed_headers = ""
-        try:
-            self._fixed_headers = header_block(defaults, config.headers)
-            self._config_error: ModelError | None = None
-            self._proxy = parse_proxy(config.proxy)
-        except ModelError as error:  # reported on the first request, not at start-up
-            self._config_error, self._proxy = error, None
-        self._ssl: ssl.SSLContext | None = None
-        self._idle: list[Connection] = []
+    def __init__(self, endpoint: EndpointSettings):
+        self.endpoint = endpoint
+        self.base = BaseUrl.parse(endpoint.base_url)
+        # Built in a worker thread from the start: loading the trust store and what httpx
+        # imports on its first request (httpcore, h11, anyio's parts) takes 50-250 ms, which
+        # must stall neither the event loop nor the first request.
+        self._built: Future[httpx.AsyncClient] = _builder().submit(self._build)
         self._draining: set[asyncio.Task[None]] = set()
         self._closed = False
-        self.connections_opened = 0
 
-    async def __aenter__(self) -> HttpClient:
-        return self
+    async def client(self) -> httpx.AsyncClient:
+        """The shared client; a ModelError for settings it cannot use (on first request)."""
+        if self._closed:
+            raise ModelError("connection", "the model client was closed")
+        if not self._built.done():  # normally long done by the first request
+            await asyncio.shield(asyncio.wrap_future(self._built))
+        return self._built.result()
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
+    def _build(self) -> httpx.AsyncClient:
+        _load_lazy_modules()
+        endpoint = self.endpoint
+        auth = None
+        if self.base.username and not endpoint.api_key:
+            auth = httpx.BasicAuth(self.base.username, self.base.password)
+        https = self.base.origin.lower().startswith("https:")
+        return httpx.AsyncClient(
+            headers=request_headers(endpoint),
+            auth=auth,
+            # Plain http needs no trust store (nothing would verify against it).
+            verify=ssl_context(endpoint) if https else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT),
+            proxy=proxy_url(endpoint.proxy),
+            trust_env=False,
+            follow_redirects=False,
+            timeout=httpx.Timeout(None, connect=endpoint.connect_timeout_s),
+            limits=POOL,
+            event_hooks={"request": [_attach_wire], "response": [_refuse_status]},
+        )
 
     async def aclose(self) -> None:
         """Close idle connections and stop background drains (requests in flight finish)."""
         self._closed = True
-        for conn in self._idle:
-            conn.close()
-        self._idle.clear()
         for task in list(self._draining):
             task.cancel()
         if self._draining:
             await asyncio.gather(*self._draining, return_exceptions=True)
+        # A client still being built has no connection yet: nothing to close, nothing to wait
+        # for (shutdown must not wait for the worker thread).
+        built = self._built
+        if not built.done() or built.cancelled() or built.exception() is not None:
+            built.cancel()
+            return
+        await built.result().aclose()
 
-    def request(
+    def wire(self, deadline: float, url: str) -> Wire:
+        hop = _hop(self.endpoint.proxy or url)
+        limit = self.endpoint.connect_timeout_s
+        message = f"no connection to {hop} within endpoint.connect_timeout_s ({limit:g} s)"
+        return Wire(deadline, limit, message)
+
+    async def call(
+        self, url: str, send: Callable[[], Awaitable[T]], *, deadline: float, limit_name: str
+    ) -> T:
+        """Run ``send`` (one request on this client, up to its response head) under the
+        deadline, the connect limit and the stale-connection retry; failures as ModelError,
+        a non-2xx answer as StatusAnswer."""
+        check_url(url)
+        for attempt in (1, 2):
+            wire = self.wire(deadline, url)
+            token = WIRE.set(wire)
+            try:
+                message = f"no answer from the endpoint within {limit_name}"
+                async with Deadline(deadline, message) as scope:
+                    wire.scope = scope
+                    return await send()
+            except Exception as raised:
+                exc = _unwrap(raised)
+                if isinstance(exc, (StatusAnswer, ModelError)):
+                    raise exc from None
+                if attempt == 1 and wire.stale and _is_stale(exc):
+                    log.debug("pooled connection to %s was closed by the server; retrying", url)
+                    continue
+                raise self.error(exc, url) from None
+            finally:
+                WIRE.reset(token)
+        raise AssertionError("unreachable")
+
+    async def send(
         self,
         method: str,
         url: str,
         *,
         json: Any = None,
         deadline: float,
-        limit_name: str = "the time limit",
-    ) -> RequestContext:
-        """``async with client.request(...) as response``: leaving the block early aborts."""
-        return RequestContext(self, method, url, json, deadline, limit_name)
-
-    async def fetch(
-        self, method: str, url: str, *, json: Any = None, timeout: float, max_bytes: int = 16 << 20
-    ) -> FullResponse:
-        """One request read whole (model lists, probes)."""
-        deadline = time.monotonic() + timeout
-        async with self.request(
-            method, url, json=json, deadline=deadline, limit_name=f"{timeout:g} s"
-        ) as response:
-            content = await response.read(max_bytes)
-            if len(content) > max_bytes or not response.complete:
-                raise ModelError("protocol", f"the answer is larger than {max_bytes} bytes")
-            return FullResponse(response.status, response.headers, content)
-
-    async def get(self, url: str, *, timeout: float) -> FullResponse:
-        return await self.fetch("GET", url, timeout=timeout)
-
-    # sending
-
-    def _head(self, method: str, target: Target, length: int | None) -> bytes:
-        proxied = self._proxy is not None and target.scheme == "http"
-        lines = [
-            f"{method} {target.absolute() if proxied else target.path} HTTP/1.1\r\n",
-            f"Host: {target.host_header}\r\n",
-            self._fixed_headers,
-        ]
-        if proxied and self._proxy and self._proxy.authorization:
-            lines.append(f"Proxy-Authorization: {self._proxy.authorization}\r\n")
-        if length is not None:
-            lines.append(f"Content-Type: application/json\r\nContent-Length: {length}\r\n")
-        lines.append("\r\n")
-        return "".join(lines).encode("utf-8")
-
-    async def send(
-        self, method: str, url: str, json: Any, deadline: float, limit_name: str
-    ) -> Response:
-        """Send one request and read its head; the caller must ``release`` the response."""
-        if self._config_error is not None:
-            raise self._config_error
-        target = parse_url(url)
-        payload = None if json is None else JSON_ENCODER.encode(json).encode()
-        data = self._head(method, target, None if payload is None else len(payload))
-        if payload is not None:
-            data += payload
-        message = f"no answer from the endpoint within {limit_name}"
-        key = (target.scheme, target.host, str(target.port), self.config.proxy)
-        conn = self._take_idle(key)
-        if conn is not None:
-            try:
-                return await self._exchange(conn, method, data, deadline, message, limit_name)
-            except _StaleConnection:
-                log.debug("pooled connection to %s was closed by the server; retrying", key[1])
-        conn = await self._connect(target, key, deadline, message)
-        try:
-            return await self._exchange(conn, method, data, deadline, message, limit_name)
-        except _StaleConnection:
-            raise ModelError(
-                "connection", f"{target.authority} closed the connection without answering"
-            ) from None
-
-    async def _exchange(
-        self,
-        conn: Connection,
-        method: str,
-        data: bytes,
-        deadline: float,
-        message: str,
         limit_name: str,
-    ) -> Response:
-        try:
-            conn.write(data)
-            await conn.drain(deadline, message)
-            version, status, reason, headers = await read_head(conn, deadline, message)
-            encoding = headers.get("content-encoding", "identity").strip().lower()
-            if encoding not in ("", "identity"):
-                raise ModelError("protocol", f"the answer is compressed ({encoding})")
-            body = body_framing(conn, method, status, headers)
-        except BaseException:
-            conn.abort()
-            raise
-        answer_message = f"the answer took longer than {limit_name}"
-        return Response(conn, version, status, reason, headers, body, deadline, answer_message)
+        send: Callable[[], Awaitable[httpx.Response]] | None = None,
+    ) -> Body:
+        """Send one request and read its head; the caller must ``finish`` or close the body.
 
-    def release(self, response: Response) -> None:
-        """After the request block: pool the connection, drain it in the background, or abort."""
-        conn = response.conn
-        if response.reusable:
-            self._put_idle(conn)
-        elif response.drain_later and response.keep_alive and not conn.closed and not self._closed:
-            task = asyncio.get_running_loop().create_task(self._drain(response))
-            self._draining.add(task)
-            task.add_done_callback(self._draining.discard)
-        else:
-            conn.abort()
+        ``send`` replaces the plain request (the openai SDK sends it on this same client).
+        """
+        client = await self.client()
+        content = None if json is None else JSON_ENCODER.encode(json).encode()
+        headers = None if content is None else {"Content-Type": "application/json"}
 
-    async def _drain(self, response: Response) -> None:
+        async def plain() -> httpx.Response:
+            request = client.build_request(method, url, content=content, headers=headers)
+            return await client.send(request, stream=True)
+
+        response = await self.call(url, send or plain, deadline=deadline, limit_name=limit_name)
+        return Body(response, deadline, limit_name)
+
+    async def finish(self, body: Body) -> None:
+        """The answer is complete: read the rest of the body (normally just the chunked
+        terminator, already here), then release the connection to the pool. The reader waits
+        for that at most ``DRAIN_WAIT_S``; a later end is read in the background."""
+        task = self._background(self._drain(body))
+        await asyncio.wait([task], timeout=DRAIN_WAIT_S)
+
+    def release_early(self, body: Body) -> None:
+        """The reader stopped before the end of the answer. The connection is closed (the model
+        server sees the disconnect and stops generating) unless the rest of the body is
+        already here — an endpoint that answered at once — or arrives within
+        ``EARLY_RELEASE_S``: then it is read and the connection kept. In the background: the
+        reader does not wait."""
+        self._background(self._drain(body, EARLY_RELEASE_S))
+
+    def _background(self, work: Awaitable[None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]
+        self._draining.add(task)
+        task.add_done_callback(self._draining.discard)
+        return task
+
+    async def _drain(self, body: Body, seconds: float | None = None) -> None:
         try:
-            await response.drain()
+            await body.drain(seconds)
         except (ModelError, OSError):
-            pass
+            pass  # a read cut by the time limit closes its connection
         finally:
-            self._release_drained(response)
+            await body.close()
 
-    def _release_drained(self, response: Response) -> None:
-        if response.reusable:
-            self._put_idle(response.conn)
-        else:
-            response.conn.abort()
+    async def get_json(self, url: str, timeout: float, max_bytes: int = 16 << 20) -> Any:
+        """GET a JSON document (model lists, probes); StatusAnswer for a non-2xx status."""
+        deadline = time.monotonic() + timeout
+        body = await self.send("GET", url, deadline=deadline, limit_name=f"{timeout:g} s")
+        try:
+            content = await body.read(max_bytes)
+        finally:
+            await body.close()
+        if len(content) > max_bytes:
+            raise ModelError("protocol", f"the answer is larger than {max_bytes} bytes")
+        try:
+            return jsonlib.loads(content)
+        except (ValueError, RecursionError):
+            raise ModelError("protocol", f"GET {urlsplit(url).path} did not answer JSON") from None
 
-    # the pool
+    def error(self, exc: BaseException, url: str) -> ModelError:
+        """A failure to send or to get a response head, as a ModelError."""
+        if isinstance(exc, ModelError):
+            return exc
+        target = _hop(url)
+        proxy = _hop(self.endpoint.proxy) if self.endpoint.proxy else ""
+        if isinstance(exc, httpx.ConnectTimeout):
+            return ModelError("timeout", self.wire(0, url).connect_message)
+        if isinstance(exc, httpx.TimeoutException):
+            return ModelError("timeout", f"no answer from {target} in time")
+        if isinstance(exc, httpx.ProxyError):
+            return ModelError(
+                "connection", f"the proxy {proxy} refused a tunnel to {target}: HTTP {exc}"
+            )
+        if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+            return ModelError("connection", f"not an http(s) URL: {target}")
+        if isinstance(exc, httpx.ConnectError):
+            if find_cause(exc, (ssl.SSLError, ssl.CertificateError)) is not None:
+                return ModelError("tls", f"TLS handshake with {target} failed: {describe(exc)}")
+            where = f"the proxy {proxy}" if proxy else target
+            return ModelError("connection", f"cannot connect to {where}: {describe(exc)}")
+        if isinstance(exc, httpx.LocalProtocolError):
+            return ModelError("bad_request", "the request could not be sent (invalid header?)")
+        if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+            # Closed before a complete response head: nothing, or bytes that never became one
+            # (an SSH banner) — httpx cannot tell these apart.
+            if "without sending" in str(exc) or not isinstance(exc, httpx.RemoteProtocolError):
+                return ModelError(
+                    "connection", f"{target} closed the connection without an HTTP answer"
+                )
+            return ModelError("protocol", f"the answer from {target} is not HTTP: {exc}")
+        if isinstance(exc, httpx.HTTPError):
+            return ModelError("protocol", f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, OSError):
+            return ModelError("connection", f"{target}: {describe(exc)}")
+        return ModelError("protocol", f"{type(exc).__name__}: {exc}")
 
-    def _take_idle(self, key: tuple[str, ...]) -> Connection | None:
-        now = time.monotonic()
-        found = None
-        for conn in reversed(self._idle):  # most recently used first
-            if conn.key == key and conn.usable and now - conn.idle_since < MAX_IDLE_SECONDS:
-                found = conn
+
+_BUILDER: ThreadPoolExecutor | None = None
+_LOADED = False
+
+
+def _builder() -> ThreadPoolExecutor:
+    global _BUILDER
+    if _BUILDER is None:
+        _BUILDER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qwen-lsp-http")
+    return _BUILDER
+
+
+def _load_lazy_modules() -> None:
+    """Load what httpx, httpcore and anyio import only on their first request (anyio loads its
+    parts lazily, by attribute), so that it happens in this worker thread (once)."""
+    global _LOADED
+    if _LOADED:
+        return
+    import anyio
+    import anyio.abc
+    import anyio.streams.tls
+    import h11  # noqa: F401
+
+    async def touch() -> None:
+        async with anyio.Lock():
+            with anyio.fail_after(1):
+                await anyio.sleep(0)
+        for name in ("connect_tcp", "Semaphore", "Event", "EndOfStream", "BrokenResourceError"):
+            getattr(anyio, name)
+        anyio.abc.SocketStream  # noqa: B018
+        anyio.streams.tls.TLSStream  # noqa: B018
+
+    anyio.run(touch)  # on this thread's own loop: loads anyio's asyncio backend too
+    httpx.AsyncClient(trust_env=False)  # httpx loads its transport (httpcore) here
+    _LOADED = True
+
+
+async def _attach_wire(request: httpx.Request) -> None:
+    wire = WIRE.get()
+    if wire is not None:
+        request.extensions["trace"] = wire.trace
+
+
+async def _refuse_status(response: httpx.Response) -> None:
+    """Non-2xx answers become StatusAnswer with the body read up to ERROR_BODY_BYTES (whole,
+    the connection stays usable; cut, it is closed)."""
+    if 200 <= response.status_code < 300:
+        return
+    data = bytearray()
+    try:
+        async for piece in response.aiter_bytes():
+            data += piece
+            if len(data) > ERROR_BODY_BYTES:
                 break
-        for conn in self._idle:  # dead or old ones go; the found one leaves the pool
-            if conn is not found and not (conn.usable and now - conn.idle_since < MAX_IDLE_SECONDS):
-                conn.close()
-        self._idle = [c for c in self._idle if c is not found and not c.closed]
-        return found
-
-    def _put_idle(self, conn: Connection) -> None:
-        if self._closed:
-            conn.close()
-            return
-        conn.idle_since = time.monotonic()
-        self._idle.append(conn)
-        while len(self._idle) > MAX_IDLE_CONNECTIONS:
-            self._idle.pop(0).close()
-
-    @property
-    def idle_connections(self) -> int:
-        return len(self._idle)
-
-    # connecting
-
-    async def _connect(
-        self, target: Target, key: tuple[str, ...], deadline: float, message: str
-    ) -> Connection:
-        remaining = deadline - time.monotonic()
-        limit = min(self.config.connect_timeout_s, remaining)
-        if limit <= 0:
-            raise ModelError("timeout", message)
-        if limit < remaining:
-            message = (
-                f"no connection to {self._first_hop(target)} within endpoint.connect_timeout_s "
-                f"({self.config.connect_timeout_s:g} s)"
-            )
-        conn = Connection(key)
-        try:
-            await within(self._open(conn, target, deadline), limit, message)
-        except BaseException:
-            conn.abort()
-            raise
-        self.connections_opened += 1
-        return conn
-
-    def _first_hop(self, target: Target) -> str:
-        return self._proxy.where if self._proxy else target.authority
-
-    async def _open(self, conn: Connection, target: Target, deadline: float) -> None:
-        loop = asyncio.get_running_loop()
-        host, port = (
-            (self._proxy.host, self._proxy.port) if self._proxy else (target.host, target.port)
-        )
-        try:
-            await loop.create_connection(lambda: conn, host, port)
-        except OSError as exc:
-            what = "the proxy " if self._proxy else ""
-            raise ModelError(
-                "connection", f"cannot connect to {what}{host}:{port}: {_describe(exc)}"
-            ) from None
-        if target.scheme != "https":
-            return
-        if self._proxy is not None:
-            await self._tunnel(conn, target, self._proxy, deadline)
-        await self._start_tls(conn, target)
-
-    async def _tunnel(
-        self, conn: Connection, target: Target, proxy: Proxy, deadline: float
-    ) -> None:
-        """Ask the proxy for a raw TCP tunnel to the target (CONNECT), for TLS end to end."""
-        lines = [f"CONNECT {target.authority} HTTP/1.1", f"Host: {target.authority}"]
-        lines.append("User-Agent: qwen-lsp")
-        if proxy.authorization:
-            lines.append(f"Proxy-Authorization: {proxy.authorization}")
-        conn.write(("\r\n".join(lines) + "\r\n\r\n").encode())
-        message = f"the proxy {proxy.where} did not answer CONNECT in time"
-        try:
-            _, status, reason, _ = await read_head(conn, deadline, message)
-        except _StaleConnection:
-            raise ModelError("connection", f"the proxy {proxy.where} closed the tunnel") from None
-        if not 200 <= status < 300:
-            raise ModelError(
-                "connection",
-                f"the proxy {proxy.where} refused a tunnel to {target.authority}: "
-                f"HTTP {status} {reason}".rstrip(),
-            )
-        if conn.buffer:
-            raise ModelError("protocol", f"the proxy {proxy.where} sent bytes before TLS")
-
-    async def _start_tls(self, conn: Connection, target: Target) -> None:
-        context = self._ssl_context()
-        loop = asyncio.get_running_loop()
-        assert conn.transport is not None
-        try:
-            transport = await loop.start_tls(
-                conn.transport, conn, context, server_hostname=target.host
-            )
-        except (ssl.SSLError, ssl.CertificateError, OSError, EOFError) as exc:
-            raise ModelError(
-                "tls", f"TLS handshake with {target.authority} failed: {_describe(exc)}"
-            ) from None
-        if transport is None:  # the connection closed during the handshake
-            raise ModelError("tls", f"TLS handshake with {target.authority} failed: closed")
-        conn.transport = transport  # type: ignore[assignment]
-
-    def _ssl_context(self) -> ssl.SSLContext:
-        """Built on first https use (loading the trust store takes milliseconds)."""
-        if self._ssl is None:
-            context = ssl.create_default_context()
-            if not self.config.verify_tls:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            elif self.config.ca_bundle:
-                try:
-                    context.load_verify_locations(cafile=self.config.ca_bundle)
-                except (OSError, ssl.SSLError) as exc:
-                    raise ModelError(
-                        "tls", f"cannot load endpoint.ca_bundle: {_describe(exc)}"
-                    ) from None
-            context.set_alpn_protocols(["http/1.1"])
-            self._ssl = context
-        return self._ssl
+    except httpx.HTTPError:
+        pass  # what arrived is enough to say what went wrong
+    finally:
+        await response.aclose()
+    body = bytes(data[:ERROR_BODY_BYTES])
+    raise StatusAnswer(response.status_code, body, response.headers, str(response.request.url))
 
 
-class RequestContext:
-    """``async with``: send, yield the response, then pool, drain or abort the connection."""
+def _unwrap(exc: BaseException) -> BaseException:
+    """The openai SDK wraps what the HTTP layer raised (APIConnectionError from ...)."""
+    cause = exc.__cause__
+    wrapped = cause is not None and not isinstance(exc, httpx.HTTPError)
+    ours = (ModelError, StatusAnswer, httpx.HTTPError, OSError)
+    return cause if wrapped and isinstance(cause, ours) else exc
 
-    def __init__(
-        self,
-        client: HttpClient,
-        method: str,
-        url: str,
-        json: Any,
-        deadline: float,
-        limit_name: str,
-    ):
-        self.client, self.method, self.url, self.json = client, method, url, json
-        self.deadline, self.limit_name = deadline, limit_name
-        self.response: Response | None = None
 
-    async def __aenter__(self) -> Response:
-        self.response = await self.client.send(
-            self.method, self.url, self.json, self.deadline, self.limit_name
-        )
-        return self.response
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self.response is not None:
-            self.client.release(self.response)  # never awaits: safe while a generator closes
+def _is_stale(exc: BaseException) -> bool:
+    stale = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+    return find_cause(exc, stale) is not None

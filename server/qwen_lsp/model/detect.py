@@ -24,10 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from .model.client import TransportName, build_http_client
-from .model.errors import ModelError
-from .model.http import HttpClient
-from .settings import EndpointSettings
+from ..redaction import mask_url
+from ..settings import EndpointSettings
+from .client import endpoint_redactor, redirect_error
+from .errors import ModelError
+from .http import HttpClient, StatusAnswer
+from .request import TransportName
+from .urls import BaseUrl, join_url
 
 ServerKind = Literal[
     "llamacpp",
@@ -94,6 +97,7 @@ class ProbeResult:
     openapi: Any = None
     v1_models_status: int | None = None  # /v1/models, tried when base_url lacks /v1
     connect_error: str = ""
+    redirect: str = ""  # what GET /models said when it answered with a redirect
 
 
 def transport_for(kind: ServerKind, model: str) -> TransportName:
@@ -107,11 +111,6 @@ def transport_for(kind: ServerKind, model: str) -> TransportName:
     if kind == "ollama":
         return "ollama"
     return "completions"
-
-
-def root_url(base_url: str) -> str:
-    """The server root: base URL without a trailing /v1 (where /props, /api/... live)."""
-    return re.sub(r"/v1$", "", base_url.rstrip("/"))
 
 
 def _host_port_path(url: str) -> tuple[str, int | None, str]:
@@ -180,7 +179,8 @@ def classify(probe: ProbeResult, url_kind: ServerKind) -> tuple[ServerKind, list
             "(it reuses the KV cache of the shared prompt start by itself)"
         ]
     if isinstance(version, dict) and "version" in version:
-        return "ollama", [f"Ollama {version['version']}: raw FIM prompts on /api/generate"]
+        named = str(version["version"])[:40]  # the server's text: bounded
+        return "ollama", [f"Ollama {named}: raw FIM prompts on /api/generate"]
     by_owner = kind_from_models(data) if isinstance(data, list) else None
     if by_owner:
         return by_owner, [f"recognised from the model list (owned_by of {by_owner})"]
@@ -188,44 +188,57 @@ def classify(probe: ProbeResult, url_kind: ServerKind) -> tuple[ServerKind, list
 
 
 async def _get_json(http: HttpClient, url: str) -> tuple[int | None, Any, str]:
-    """(status, JSON or None, connection error text) of one GET."""
+    """(status, JSON or None, connection error text or what a redirect said) of one GET."""
     try:
-        response = await http.get(url, timeout=PROBE_TIMEOUT_S)
+        return 200, await http.get_json(url, PROBE_TIMEOUT_S), ""
+    except StatusAnswer as answer:
+        if 300 <= answer.status < 400:
+            return answer.status, None, redirect_error(answer.status, answer.redirect_target).detail
+        return answer.status, None, ""
     except ModelError as error:
+        if error.kind == "protocol":  # it answered, but not JSON
+            return 200, None, ""
         return None, None, str(error)
-    try:
-        payload = response.json() if response.status == 200 else None
-    except ValueError:
-        payload = None
-    return response.status, payload, ""
+    except Exception as exc:  # detection is an optimisation: never fatal
+        return None, None, f"{type(exc).__name__}: {exc}"
 
 
 async def probe(endpoint: EndpointSettings, url_kind: ServerKind) -> ProbeResult:
-    base, root = endpoint.base_url.rstrip("/"), root_url(endpoint.base_url)
+    base = BaseUrl.parse(endpoint.base_url)
     # Hosted APIs are known from their URL: only check that /models answers.
     local = url_kind not in ("dashscope", "openai")
-    urls = [f"{base}/models"]
+    urls = [base.join("/models")]
     if local:
-        urls += [f"{root}/props", f"{root}/api/version", f"{root}/openapi.json"]
-    async with build_http_client(endpoint) as http:
+        urls += [base.join(p, on_root=True) for p in ("/props", "/api/version", "/openapi.json")]
+    http = HttpClient(endpoint)
+    try:
         answers = await asyncio.gather(*(_get_json(http, url) for url in urls))
         result = ProbeResult(models_status=answers[0][0], models=answers[0][1])
-        result.connect_error = answers[0][2]
+        if result.models_status is None:
+            result.connect_error = answers[0][2]
+        else:
+            result.redirect = answers[0][2]
         if local:
             result.props, result.ollama_version, result.openapi = (a[1] for a in answers[1:])
-        if result.models_status == 404 and not base.endswith("/v1"):
-            result.v1_models_status = (await _get_json(http, f"{base}/v1/models"))[0]
+        if result.models_status == 404 and not base.path.endswith("/v1"):
+            v1_models = join_url(endpoint.base_url, "/v1/models")
+            result.v1_models_status = (await _get_json(http, v1_models))[0]
+    finally:
+        await http.aclose()
     return result
 
 
 def probe_notes(result: ProbeResult, endpoint: EndpointSettings) -> list[str]:
     notes = []
     if result.v1_models_status == 200:
-        base = endpoint.base_url.rstrip("/")
+        models = mask_url(join_url(endpoint.base_url, "/models"))
+        v1_models = mask_url(join_url(endpoint.base_url, "/v1/models"))
         notes.append(
-            f"{base}/models is not found but {base}/v1/models is: "
+            f"{models} is not found but {v1_models} is: "
             "endpoint.base_url should probably end in /v1"
         )
+    elif result.redirect:
+        notes.append(f"GET /models was {result.redirect}")
     elif result.models_status in (401, 403):
         notes.append(f"GET /models was refused (HTTP {result.models_status}): check the API key")
     elif result.models_status is not None and result.models_status != 200:
@@ -241,10 +254,12 @@ def probe_notes(result: ProbeResult, endpoint: EndpointSettings) -> list[str]:
 async def detect_endpoint(endpoint: EndpointSettings) -> Detection:
     """Probe the server and decide the transport (settings win when not "auto")."""
     guess = guess_from_url(endpoint)
+    redact = endpoint_redactor(endpoint)
     result = await probe(endpoint, guess.kind)
     if result.models_status is None and result.connect_error:
         guess.reachable = False
-        guess.notes.append(f"nothing answered at {endpoint.base_url} ({result.connect_error})")
+        where = mask_url(endpoint.base_url)
+        guess.notes.append(f"nothing answered at {where} ({redact(result.connect_error)})")
         return guess
     kind, notes = classify(result, guess.kind)
     notes += probe_notes(result, endpoint)
@@ -261,6 +276,7 @@ async def detect_endpoint(endpoint: EndpointSettings) -> Detection:
         transport, source = transport_for(kind, endpoint.model), "probe"
         if transport == "chat":
             notes.append(f"model {endpoint.model!r} has no raw FIM here: completions go via chat")
+    notes = [redact(note) for note in notes]
     return Detection(
         kind, transport, source, notes, reachable=True, models=_model_ids(result.models)
     )
