@@ -170,7 +170,8 @@ class CompletionEngine:
         """Completions at the cursor; [] when there is nothing useful, never an exception for
         model trouble (that goes to ``on_error``). Cancelling the caller cancels the work."""
         self.stats.requests += 1
-        now = time.monotonic()
+        # The loop's clock (time.monotonic in production) so tests can run on a virtual one.
+        now = asyncio.get_running_loop().time()
         previous_at = self._last_request_at.get(request.uri)
         self._last_request_at[request.uri] = now
         if not self.settings.completion.enabled:
@@ -186,7 +187,7 @@ class CompletionEngine:
             if result is not None and (hit := self._from_cache(request)):
                 return [hit]
             # The user typed something the model did not predict: ask afresh.
-        return await self._generate_for(request, previous_at)
+        return await self._generate_for(request, now, previous_at)
 
     def cancel(self, uri: str) -> None:
         """Cancel the document's generation (its HTTP stream closes at once)."""
@@ -256,18 +257,18 @@ class CompletionEngine:
         )
 
     async def _generate_for(
-        self, request: CompletionInput, previous_at: float | None
+        self, request: CompletionInput, now: float, previous_at: float | None
     ) -> list[Completion]:
         self.cancel(request.uri)
-        generation = self._start(request, self._debounce_s(request, previous_at))
+        generation = self._start(request, self._debounce_s(request, now, previous_at))
         result = await self._wait(generation)
         return [result] if result is not None else []
 
-    def _debounce_s(self, request: CompletionInput, previous_at: float | None) -> float:
+    def _debounce_s(self, request: CompletionInput, now: float, previous_at: float | None) -> float:
         if not request.automatic:
             return 0.0
         configured = self.settings.completion.debounce_ms / 1000
-        if previous_at is None or time.monotonic() - previous_at > PAUSE_S:
+        if previous_at is None or now - previous_at > PAUSE_S:
             return min(configured, SHORT_DEBOUNCE_S)  # first key after a pause: answer fast
         return configured
 
@@ -316,9 +317,11 @@ class CompletionEngine:
         self, request: CompletionInput, generation: Generation, delay: float
     ) -> Completion | None:
         started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        debounce_until = loop.time() + delay
         request = request.with_syntax()  # the reparse overlaps the debounce
         t_syntax = time.perf_counter()
-        if (remaining := delay - (t_syntax - started)) > 0:
+        if (remaining := debounce_until - loop.time()) > 0:
             await asyncio.sleep(remaining)
         t_gate = time.perf_counter()
         lines_before = request.prefix.rsplit("\n", 2)
