@@ -24,9 +24,9 @@ from tree_sitter import Parser
 
 from . import __version__
 from .actions.handlers import register_actions
-from .completion.engine import Completion, CompletionEngine, CompletionInput
-from .completion.postprocess_adapter import make_postprocessor
-from .completion.prompting import PromptPlanner
+from .completion.engine import Completion, CompletionEngine
+from .completion.planner import PromptPlanner
+from .completion.snapshot import CompletionSnapshot, snapshot_of
 from .context.engine import ContextEngine
 from .context.tokens import TokenCounter
 from .documents import Document, DocumentNotOpen, DocumentStore
@@ -112,7 +112,6 @@ class QwenLanguageServer(LanguageServer):
             transport=lambda: self.model.transport,
             roots=self.workspace_roots,
             context_provider=self.context_engine,
-            gate_refiner=self.context_engine.refine_gate,
         )
         self.engine = CompletionEngine(
             base_settings,
@@ -121,7 +120,6 @@ class QwenLanguageServer(LanguageServer):
             on_error=self.report_model_error,
             on_success=self.model_recovered,
             on_status=self.send_status,
-            postprocess=make_postprocessor(),
         )
         self.status_notifications = False
         self.shown: dict[str, Completion] = {}
@@ -274,7 +272,7 @@ class QwenLanguageServer(LanguageServer):
 
     def completion_input(
         self, doc: Document, position: types.Position, automatic: bool
-    ) -> CompletionInput:
+    ) -> CompletionSnapshot:
         if position.line < 0 or position.character < 0:
             raise JsonRpcInvalidParams(f"invalid position {position.line}:{position.character}")
         if position.line >= doc.line_count + 1:
@@ -282,31 +280,7 @@ class QwenLanguageServer(LanguageServer):
                 f"position {position.line}:{position.character} is past the end of {doc.uri} "
                 f"({doc.line_count} lines)"
             )
-        return document_snapshot(doc, doc.offset_at(position), automatic)
-
-
-def document_snapshot(doc: Document, offset: int, automatic: bool = True) -> CompletionInput:
-    """What the engine completes: the document's text now, its tree only when asked for."""
-    text = doc.text
-    return CompletionInput(
-        uri=doc.uri,
-        text=text,
-        offset=offset,
-        language_id=doc.language_id,
-        path=doc.path,
-        version=doc.version,
-        automatic=automatic,
-        syntax=lambda: document_syntax(doc, text),
-    )
-
-
-def document_syntax(doc: Document, text: str) -> tuple[Any, bytes | None]:
-    """The document's tree and bytes if it still holds ``text``, else (None, None): a request
-    that outlived its text gets no syntax rather than another text's."""
-    if doc.text is not text:
-        return None, None
-    tree = doc.tree
-    return (tree, doc.source) if tree is not None else (None, None)
+        return snapshot_of(doc, doc.offset_at(position), automatic)
 
 
 def _loop_running() -> bool:
@@ -577,7 +551,7 @@ def markdown_docs(ls: QwenLanguageServer) -> bool:
 
 def completion_item(
     doc: Document,
-    request: CompletionInput,
+    request: CompletionSnapshot,
     position: types.Position,
     completion: Completion,
     markdown: bool = False,

@@ -46,8 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qwen_lsp.completion.engine import CompletionInput
-from qwen_lsp.completion.prompting import PromptPlanner, relative_path
+from qwen_lsp.completion.planner import PromptPlanner, relative_path
+from qwen_lsp.completion.snapshot import CompletionSnapshot, snapshot_of
 from qwen_lsp.context.engine import ContextEngine
 from qwen_lsp.context.index import FileData, Symbol, WorkspaceIndex, parse
 from qwen_lsp.context.tokens import TokenCounter
@@ -265,17 +265,9 @@ def process_scan_seconds(ws: Workspace) -> float:
     return seconds
 
 
-def request_for(doc: Document, offset: int) -> CompletionInput:
-    return CompletionInput(
-        uri=doc.uri,
-        text=doc.text,
-        offset=offset,
-        language_id=doc.language_id,
-        path=doc.path,
-        version=doc.version,
-        tree=doc.tree,
-        source_bytes=doc.source,
-    )
+def request_for(doc: Document, offset: int) -> CompletionSnapshot:
+    """The server's snapshot, its tree resolved as the engine does before planning."""
+    return snapshot_of(doc, offset).with_syntax()
 
 
 def planner_for(engine: ContextEngine, root: Path) -> PromptPlanner:
@@ -284,7 +276,6 @@ def planner_for(engine: ContextEngine, root: Path) -> PromptPlanner:
         transport=lambda: "completions",
         roots=lambda: [str(root)],
         context_provider=engine,
-        gate_refiner=engine.refine_gate,
     )
 
 
@@ -579,7 +570,7 @@ def ours_recall(
         for point in points:
             doc = store.open(point.path.as_uri(), point.text, 1, "python")
             engine.did_open(doc)
-            prompt = planner.plan(request_for(doc, point.offset), multiline=True).prompt
+            prompt = planner.plan(request_for(doc, point.offset), multiline=True).request.prompt
             for i, targets in enumerate((point.targets, point.loose)):
                 hits[i] += recalled(prompt, targets)
                 totals[i] += len(targets)
@@ -628,7 +619,7 @@ def run_recall(
             counter,
         )
         prompts = {
-            "ours": plan.prompt,
+            "ours": plan.request.prompt,
             "window": file_level_prompt(window.prefix, window.suffix),
             "bm25": bm25_prompt(point, engine, bm25, counter, ws.root),
         }
@@ -740,7 +731,7 @@ def type_line(
         offset = doc.offset_at((line, column + 1))
         plan = planner.plan(request_for(doc, offset), multiline=False)
         typed_ms.append(engine.last_stats.ms)
-        ids = qwen_token_ids(plan.prompt)
+        ids = qwen_token_ids(plan.request.prompt)
         if previous is not None:
             out.append((common_prefix(previous, ids), len(ids)))
         previous = ids

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from qwen_lsp.completion.engine import CompletionInput
-from qwen_lsp.completion.gate import Gate, decide
-from qwen_lsp.completion.prompting import PromptPlanner
+from qwen_lsp.completion.planner import PromptPlanner
+from qwen_lsp.completion.snapshot import CompletionSnapshot
 from qwen_lsp.context.engine import ContextEngine
 from qwen_lsp.context.tokens import TokenCounter
 from qwen_lsp.documents import Document, DocumentStore
@@ -49,7 +48,6 @@ def planner(engine: ContextEngine, root: Path) -> PromptPlanner:
         transport=lambda: "completions",
         roots=lambda: [str(root)],
         context_provider=engine,
-        gate_refiner=engine.refine_gate,
     )
 
 
@@ -65,9 +63,12 @@ def open_doc(
     return doc
 
 
-def request(doc: Document, marker: str, after: bool = True) -> CompletionInput:
-    offset = doc.text.index(marker) + (len(marker) if after else 0)
-    return CompletionInput(
+def request(doc: Document, marker: str, after: bool = True) -> CompletionSnapshot:
+    return request_at(doc, doc.text.index(marker) + (len(marker) if after else 0))
+
+
+def request_at(doc: Document, offset: int) -> CompletionSnapshot:
+    return CompletionSnapshot(
         uri=doc.uri,
         text=doc.text,
         offset=offset,
@@ -85,17 +86,16 @@ def test_python_definitions_from_other_files_reach_the_prompt(
     engine = make_engine(root, store)
     doc = open_doc(store, engine, root, "app/main.py")
     plan = planner(engine, root).plan(request(doc, "distance = "), multiline=False)
-    assert plan.prompt.startswith("<|repo_name|>ws\n<|file_sep|>")
-    assert "<|file_sep|>pkg/geometry.py\n" in plan.prompt
-    assert 'def distance_to(self, other: "Point") -> float:' in plan.prompt
+    assert plan.request.prompt.startswith("<|repo_name|>ws\n<|file_sep|>")
+    assert "<|file_sep|>pkg/geometry.py\n" in plan.request.prompt
+    assert 'def distance_to(self, other: "Point") -> float:' in plan.request.prompt
     # ``units.`` is an imported module: its top-level definitions are listed.
-    assert "<|file_sep|>pkg/units.py\n" in plan.prompt
-    assert "def miles_to_meters(miles):" in plan.prompt
+    assert "<|file_sep|>pkg/units.py\n" in plan.request.prompt
+    assert "def miles_to_meters(miles):" in plan.request.prompt
     # The current file comes last, as the FIM block.
-    assert plan.prompt.index("<|file_sep|>app/main.py\n<|fim_prefix|>") > plan.prompt.index(
-        "pkg/geometry.py"
-    )
-    assert SECRET not in plan.prompt
+    prompt = plan.request.prompt
+    assert prompt.index("<|file_sep|>app/main.py\n<|fim_prefix|>") > prompt.index("pkg/geometry.py")
+    assert SECRET not in plan.request.prompt
 
 
 @pytest.mark.parametrize(
@@ -115,8 +115,8 @@ def test_each_language_gets_cross_file_definitions(
     engine = make_engine(root, store)
     doc = open_doc(store, engine, root, relative)
     plan = planner(engine, root).plan(request(doc, marker), multiline=False)
-    assert wanted in plan.prompt
-    assert SECRET not in plan.prompt
+    assert wanted in plan.request.prompt
+    assert SECRET not in plan.request.prompt
 
 
 def test_unknown_language_falls_back_without_error(root: Path, store: DocumentStore) -> None:
@@ -126,10 +126,9 @@ def test_unknown_language_falls_back_without_error(root: Path, store: DocumentSt
     assert doc.tree is None
     req = request(doc, "for ")
     plan = planner(engine, root).plan(req, multiline=False)
-    assert plan.prompt.endswith("use area_of_circle(2) for <|fim_suffix|>\n<|fim_middle|>")
+    assert plan.request.prompt.endswith("use area_of_circle(2) for <|fim_suffix|>\n<|fim_middle|>")
     # Words near the cursor still find definitions through the index.
-    assert "def area_of_circle(radius: float) -> float:" in plan.prompt
-    assert engine.refine_gate(req, Gate(True, False, "x")) == Gate(True, False, "x")
+    assert "def area_of_circle(radius: float) -> float:" in plan.request.prompt
 
 
 def test_secret_files_never_reach_the_prompt_even_when_open(
@@ -142,7 +141,7 @@ def test_secret_files_never_reach_the_prompt_even_when_open(
     engine.flush()
     doc = open_doc(store, engine, root, "app/main.py")
     plan = planner(engine, root).plan(request(doc, "distance = "), multiline=False)
-    assert SECRET not in plan.prompt
+    assert SECRET not in plan.request.prompt
     assert engine.index.entry(str(root / ".env")) is None
 
 
@@ -155,8 +154,8 @@ def test_budget_in_real_tokens_is_respected(root: Path, store: DocumentStore) ->
     )
     doc = open_doc(store, engine, root, "app/big.py", body + "result = ")
     plan = planner(engine, root).plan(request(doc, "result = "), multiline=False)
-    assert COUNTER.count(plan.prompt) <= 600 + 20  # per-line sums vs whole-text counting
-    assert plan.prompt.count("def helper_") >= 1
+    assert COUNTER.count(plan.request.prompt) <= 600 + 20  # per-line sums vs whole-text counting
+    assert plan.request.prompt.count("def helper_") >= 1
 
 
 def test_imports_and_enclosing_scopes_head_a_truncated_window(
@@ -172,7 +171,7 @@ def test_imports_and_enclosing_scopes_head_a_truncated_window(
     )
     doc = open_doc(store, engine, root, "app/shape.py", text)
     plan = planner(engine, root).plan(request(doc, "return "), multiline=False)
-    prefix = plan.prompt.split("<|fim_prefix|>", 1)[1]
+    prefix = plan.request.prompt.split("<|fim_prefix|>", 1)[1]
     assert prefix.startswith("import math\nfrom pkg.geometry import Point\n")
     assert (
         "class Shape:\n" in prefix and "    def perimeter(self, scale: float) -> float:" in prefix
@@ -192,9 +191,9 @@ def test_definitions_of_this_file_outside_the_window_go_into_the_header(
         + "\n\ndef use():\n    return far_away_helper("
     )
     doc = open_doc(store, engine, root, "app/far.py", text)
-    req = dataclasses.replace(request(doc, "def use"), offset=len(text))
+    req = request_at(doc, len(text))
     plan = planner(engine, root).plan(req, False)
-    prefix = plan.prompt.split("<|fim_prefix|>", 1)[1]
+    prefix = plan.request.prompt.split("<|fim_prefix|>", 1)[1]
     assert prefix.startswith("def far_away_helper(a, b):\n    return a * b\n")
 
 
@@ -234,7 +233,7 @@ def test_prompt_start_is_stable_while_typing(root: Path, store: DocumentStore) -
         )
         engine.did_change(doc)
         offset = doc.offset_at((line, 5 + i))
-        req = CompletionInput(
+        req = CompletionSnapshot(
             doc.uri,
             doc.text,
             offset,
@@ -244,7 +243,7 @@ def test_prompt_start_is_stable_while_typing(root: Path, store: DocumentStore) -
             tree=doc.tree,
             source_bytes=doc.source,
         )
-        prompts.append(plan_for.plan(req, multiline=False).prompt)
+        prompts.append(plan_for.plan(req, multiline=False).request.prompt)
     for before, after in itertools.pairwise(prompts):
         cursor = after.index("<|fim_suffix|>")
         shared = len(_common_prefix(before, after))
@@ -281,7 +280,7 @@ def test_other_open_documents_are_live_and_their_edits_count(
         store, engine, root, "app/main.py", FILES["app/main.py"] + "    yards_to_meters("
     )
     plan = planner(engine, root).plan(request(doc, "yards_to_meters("), multiline=False)
-    assert "def yards_to_meters(yards):" in plan.prompt
+    assert "def yards_to_meters(yards):" in plan.request.prompt
     # Closing the document puts the disk version back.
     engine.did_close(units.uri)
     assert engine.index.lookup("yards_to_meters") == []
@@ -314,45 +313,11 @@ def test_index_can_be_disabled(root: Path, store: DocumentStore) -> None:
     assert len(engine.index) == 0
     doc = open_doc(store, engine, root, "app/main.py")
     plan = planner(engine, root).plan(request(doc, "distance = "), multiline=False)
-    assert "<|fim_prefix|>" in plan.prompt
+    assert "<|fim_prefix|>" in plan.request.prompt
 
 
 # --------------------------------------------------------------------------------------------
 # Syntax gate
-
-
-@pytest.mark.parametrize(
-    ("language", "text", "marker", "complete", "multiline"),
-    [
-        ("javascript", "function f() {}\n", "{", True, True),  # empty block body
-        ("python", "x = 1  # explain the\n", "the", True, False),  # in a comment
-        ("python", "s = 'hello wor'\n", "wor", True, False),  # in a string
-        ("python", "total = 1\nvalue = \n", "value = ", True, False),  # after an assignment
-        ("go", "func f() {\n}\n", "{", True, True),
-        ("rust", "fn f() {}\n", "{", True, True),
-    ],
-)
-def test_syntax_gate(
-    tmp_path: Path, language: str, text: str, marker: str, complete: bool, multiline: bool
-) -> None:
-    store = DocumentStore()
-    engine = ContextEngine(Settings(), COUNTER, store, worker_mode="sync")
-    extension = {"javascript": "js", "python": "py", "go": "go", "rust": "rs"}[language]
-    doc = store.open((tmp_path / f"g.{extension}").as_uri(), text, 1, language)
-    req = request(doc, marker)
-    line_before = req.prefix.rsplit("\n", 1)[-1]
-    line_after = req.suffix.split("\n", 1)[0]
-    text_gate = decide(line_before, line_after, "")
-    refined = engine.refine_gate(req, text_gate)
-    assert (refined.complete, refined.multiline) == (complete, multiline), refined.reason
-
-
-def test_gate_declines_inside_a_word_by_syntax(tmp_path: Path) -> None:
-    store = DocumentStore()
-    engine = ContextEngine(Settings(), COUNTER, store, worker_mode="sync")
-    doc = store.open((tmp_path / "w.js").as_uri(), "const $value = 1;\n", 1, "javascript")
-    req = request(doc, "const $va")
-    assert not engine.refine_gate(req, Gate(True, False, "text says yes")).complete
 
 
 def test_recent_edits_reach_the_prompt(root: Path, store: DocumentStore) -> None:
@@ -387,17 +352,10 @@ def test_recent_edits_reach_the_prompt(root: Path, store: DocumentStore) -> None
         ],
         2,
     )
-    req = dataclasses.replace(
-        request(doc, "value = "),
-        version=doc.version,
-        text=doc.text,
-        offset=len(doc.text),
-        tree=doc.tree,
-        source_bytes=doc.source,
-    )
+    req = request_at(doc, len(doc.text))
     plan = planner(engine, root).plan(req, multiline=False)
-    assert "RETRY_LIMIT_SECONDS = 42" in plan.prompt  # another open document's edit
-    prefix = plan.prompt.split("<|fim_prefix|>", 1)[1]
+    assert "RETRY_LIMIT_SECONDS = 42" in plan.request.prompt  # another open document's edit
+    prefix = plan.request.prompt.split("<|fim_prefix|>", 1)[1]
     assert prefix.startswith("TIMEOUT = 30\n")  # this document's edit above the window
 
 

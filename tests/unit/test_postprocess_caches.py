@@ -28,7 +28,7 @@ from qwen_lsp.completion.filters.base import (
 from qwen_lsp.completion.filters.lexer import Analysis, analyse, full_prefix_state
 from qwen_lsp.completion.filters.prefixview import MAX_BEFORE_CHARS, MAX_BEFORE_LINES, prefix_view
 from qwen_lsp.completion.filters.syntax import SyntaxChecker, find_snippet
-from qwen_lsp.completion.postprocess import Candidate, PostContext, check_syntax, postprocess
+from qwen_lsp.completion.postprocess import Candidate, PostContext, check_syntax, run_filters
 from qwen_lsp.syntax.languages import get_language
 
 DEFAULT_SNIPPET_SHARE = syntax.SNIPPET_SHARE
@@ -585,6 +585,6 @@ def test_the_snippet_never_disagrees_with_the_whole_document(
         checker = SyntaxChecker(context, language)
         if checker.snippet is not None and checker._snippet_clean(completion, replace):
             assert checker.errors(completion, replace) <= checker.before_errors
-        fast = postprocess(completion, context, strict=True)
-    exact = postprocess(completion, _without_snippet(context), strict=True)
+        fast = run_filters(completion, context, strict=True)
+    exact = run_filters(completion, _without_snippet(context), strict=True)
     assert fast == exact

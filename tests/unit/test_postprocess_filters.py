@@ -15,10 +15,10 @@ from qwen_lsp.completion.postprocess import (
     fix_indentation,
     keep_first_line,
     normalise,
-    postprocess,
     reject_tiny,
     remove_repetition,
     restore_line_endings,
+    run_filters,
     stop_at_scope_end,
     strip_stop_tokens,
     trim_prefix_overlap,
@@ -489,7 +489,7 @@ def test_filter_order_is_documented() -> None:
 
 def test_notes_name_the_filters_that_changed_the_text() -> None:
     context = ctx("def f(a, b):\n    return foo(█)\n")
-    result = postprocess("return foo(a, b)<|endoftext|>", context)
+    result = run_filters("return foo(a, b)<|endoftext|>", context)
     assert result is not None
     assert result.notes == ("stop_tokens", "prefix_overlap", "suffix_overlap")
 
@@ -500,14 +500,14 @@ def test_a_failing_filter_is_skipped_unless_strict() -> None:
 
     context = ctx("x = █\n")
     steps = (broken, *FILTERS)
-    result = postprocess("compute()", context, filters=steps)
+    result = run_filters("compute()", context, filters=steps)
     assert result is not None and result.text == "compute()"
     with pytest.raises(RuntimeError):
-        postprocess("compute()", context, filters=steps, strict=True)
+        run_filters("compute()", context, filters=steps, strict=True)
 
 
 def test_crlf_document_end_to_end() -> None:
     context = ctx("def f(x):\r\n    if x:\r\n        █\r\n    return x\r\n", multiline=True)
-    result = postprocess("x += 1\r\n        log(x)\r\n    return x\r\n", context, strict=True)
+    result = run_filters("x += 1\r\n        log(x)\r\n    return x\r\n", context, strict=True)
     assert result is not None
     assert result.text == "x += 1\r\n        log(x)"

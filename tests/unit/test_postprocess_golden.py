@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from qwen_lsp.completion.postprocess import PostContext, postprocess
+from qwen_lsp.completion.postprocess import PostContext, run_filters
 
 FIXTURES = Path(__file__).parent / "fixtures" / "postprocess"
 LANGUAGES = ("python", "javascript", "typescript", "go", "rust", "java", "c", "cpp")
@@ -89,7 +89,7 @@ def test_golden(path: Path) -> None:
         language_id=case.header["language"],
         multiline=case.header.get("multiline", "false") == "true",
     )
-    result = postprocess(case.text("raw"), ctx, strict=True)
+    result = run_filters(case.text("raw"), ctx, strict=True)
     if case.header.get("expected") == "none":
         assert result is None, case.header.get("description")
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from qwen_lsp.completion.postprocess import QWEN_STOP_SEQUENCES, PostContext, postprocess
+from qwen_lsp.completion.postprocess import QWEN_STOP_SEQUENCES, PostContext, run_filters
 from qwen_lsp.syntax.languages import language_id_for
 
 SAMPLES = Path(__file__).parents[1] / "bench" / "samples"
@@ -42,7 +42,7 @@ def test_never_raises_and_never_shows_a_stop_token(
     prefix: str, suffix: str, raw: str, language: str, multiline: bool
 ) -> None:
     ctx = PostContext(prefix=prefix, suffix=suffix, language_id=language, multiline=multiline)
-    result = postprocess(raw, ctx, strict=True)  # strict: a filter bug would raise here
+    result = run_filters(raw, ctx, strict=True)  # strict: a filter bug would raise here
     if result is not None:
         assert not any(stop in result.text for stop in QWEN_STOP_SEQUENCES)
         assert "<think>" not in result.text
@@ -84,7 +84,7 @@ def line_ends(draw: st.DrawFn) -> tuple[str, str, str, str]:
 def test_clean_rest_of_line_is_returned_unchanged(case: tuple[str, str, str, str]) -> None:
     language, prefix, truth, suffix = case
     ctx = PostContext(prefix=prefix, suffix=suffix, language_id=language, multiline=False)
-    result = postprocess(truth, ctx, strict=True)
+    result = run_filters(truth, ctx, strict=True)
     assert result is not None
     assert (result.text, result.replace_suffix_chars) == (truth, 0)
 
@@ -117,6 +117,6 @@ def block_bodies(draw: st.DrawFn) -> tuple[str, str, str, str]:
 def test_clean_block_body_is_returned_unchanged(case: tuple[str, str, str, str]) -> None:
     language, prefix, truth, suffix = case
     ctx = PostContext(prefix=prefix, suffix=suffix, language_id=language, multiline=True)
-    result = postprocess(truth, ctx, strict=True)
+    result = run_filters(truth, ctx, strict=True)
     assert result is not None
     assert (result.text, result.replace_suffix_chars) == (truth, 0)

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qwen_lsp.completion.engine import CompletionInput
-from qwen_lsp.completion.prompting import PromptPlanner
+from qwen_lsp.completion.planner import PromptPlanner
+from qwen_lsp.completion.snapshot import CompletionSnapshot
 from qwen_lsp.context.engine import ContextEngine
 from qwen_lsp.context.tokens import TokenCounter
 from qwen_lsp.documents import DocumentStore
@@ -98,15 +98,14 @@ def test_engine_prompt_follows_the_template_end_to_end(tmp_path: Path) -> None:
         lambda: "completions",
         lambda: [str(root)],
         context_provider=engine,
-        gate_refiner=engine.refine_gate,
     )
-    request = CompletionInput(
+    request = CompletionSnapshot(
         doc.uri, main, len(main), "python", doc.path, 1, tree=doc.tree, source_bytes=doc.source
     )
     plan = planner.plan(request, multiline=False)
     # Both classes are small: shown whole, one section per file, in a deterministic order.
     files = [(f.path, f.content) for f in plan.context_files]
     assert sorted(files) == [("cart.py", CART), ("inventory.py", INVENTORY)]
-    assert plan.prompt == qwen_template("shop", files, "main.py", main, "\n")
+    assert plan.request.prompt == qwen_template("shop", files, "main.py", main, "\n")
     # The same request again gives the same bytes (deterministic order for the prefix cache).
-    assert planner.plan(request, multiline=False).prompt == plan.prompt
+    assert planner.plan(request, multiline=False).request.prompt == plan.request.prompt

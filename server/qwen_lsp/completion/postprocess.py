@@ -33,7 +33,9 @@ The order, and why:
                              and sees the final text.
 12. ``restore_line_endings`` back to the document's line ending.
 
-A filter that raises is skipped (and logged) in production; ``strict=True`` re-raises, for tests.
+``postprocess(raw, snapshot, plan)`` is what the engine calls; ``run_filters(raw, ctx)`` runs the
+chain on a ``PostContext`` made by hand (tests, benchmarks). A filter that raises is skipped
+(and logged) in production; ``strict=True`` re-raises, for tests.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ from .filters.repetition import remove_repetition
 from .filters.scope import fix_indentation, keep_first_line, stop_at_scope_end
 from .filters.syntax import check_syntax
 from .filters.text import normalise, reject_tiny, restore_line_endings, strip_stop_tokens
+from .planner import PromptPlan
+from .snapshot import CompletionSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,7 @@ __all__ = [
     "reject_tiny",
     "remove_repetition",
     "restore_line_endings",
+    "run_filters",
     "stop_at_scope_end",
     "strip_stop_tokens",
     "trim_prefix_overlap",
@@ -89,7 +94,25 @@ FILTERS: tuple[Filter, ...] = (
 )
 
 
-def postprocess(
+def postprocess(raw_text: str, snapshot: CompletionSnapshot, plan: PromptPlan) -> Candidate | None:
+    """The suggestion to show for the model's ``raw_text`` at the snapshot's cursor (None when
+    nothing is worth showing). The document's tree, when the snapshot has it, lets the syntax
+    check reparse incrementally."""
+    ctx = PostContext(
+        prefix=snapshot.prefix,
+        suffix=snapshot.suffix,
+        language_id=snapshot.language_id,
+        multiline=plan.multiline,
+        tree=snapshot.tree,
+        source_bytes=snapshot.source_bytes,
+    )
+    candidate = run_filters(raw_text, ctx)
+    if candidate is not None and candidate.notes:
+        log.debug("post-processing: %s", ", ".join(candidate.notes))
+    return candidate
+
+
+def run_filters(
     raw_text: str,
     ctx: PostContext,
     *,

@@ -1,10 +1,10 @@
-"""The context engine: workspace index lifecycle, the prompt's context, and the syntax gate.
+"""The context engine: workspace index lifecycle and the prompt's context.
 
-Plugged into ``PromptPlanner`` as its context provider (``build``) and gate refiner
-(``refine_gate``); the server forwards document and workspace events (``did_open``,
-``did_change``, ``did_save``, ``did_close``, ``files_changed``) and calls ``start`` once the
-workspace folders are known. Nothing here blocks a request on indexing: the index fills in the
-background (``context/worker.py``) and a request uses whatever is there.
+Plugged into ``PromptPlanner`` as its context provider (``build``); the server forwards document
+and workspace events (``did_open``, ``did_change``, ``did_save``, ``did_close``,
+``files_changed``) and calls ``start`` once the workspace folders are known. Nothing here blocks
+a request on indexing: the index fills in the background (``context/worker.py``) and a request
+uses whatever is there.
 
 Per request (see ``build``):
 1. the window around the cursor, cut at syntax boundaries and kept stable between keystrokes;
@@ -25,16 +25,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..completion.gate import Gate, refine_with_syntax
-from ..completion.prompting import ContextBundle
 from ..documents import Document, DocumentStore
 from ..settings import ContextSettings, Settings
 from ..syntax.analysis import enclosing_scopes, identifiers_near
 from ..syntax.languages import line_comment_for
 from . import local
 from .budget import Item, Selection, assemble, merged, select
+from .bundle import ContextBundle, CursorSnapshot
 from .file_policy import FilePolicy, is_secret_path
 from .index import (
     CONTAINER_KINDS,
@@ -61,9 +60,6 @@ from .retrieval import (
 from .snippets import brief, member_text, module_summary, render_symbol
 from .tokens import TokenCounter
 from .worker import IndexWorker
-
-if TYPE_CHECKING:
-    from ..completion.engine import CompletionInput
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +144,7 @@ class ContextEngine:
         self._display_paths: dict[str, str] = {}
         self._alias_cache: dict[tuple[Any, ...], dict[str, tuple[str, ...]]] = {}
         # The last request and its enclosing scopes (several parts of one build need them).
-        self._scopes_memo: tuple[CompletionInput, list[Any]] | None = None
+        self._scopes_memo: tuple[CursorSnapshot, list[Any]] | None = None
         self._relevant: tuple[Hashable, frozenset[str]] = (None, frozenset())
 
     # ---- lifecycle ---------------------------------------------------------------------------
@@ -328,31 +324,11 @@ class ContextEngine:
             self._realpaths[path] = real
         return real
 
-    # ---- gate -----------------------------------------------------------------------------
-
-    def refine_gate(self, request: CompletionInput, decision: Gate) -> Gate:
-        if request.tree is None or request.source_bytes is None:
-            return decision
-        byte = self._cursor_byte(request)
-        line_before = request.prefix.rsplit("\n", 1)[-1]
-        try:
-            return refine_with_syntax(
-                decision,
-                request.tree,
-                request.source_bytes,
-                byte,
-                request.language_id,
-                line_before,
-            )
-        except Exception:  # a grammar surprise must not stop completions
-            log.debug("syntax gate failed", exc_info=True)
-            return decision
-
     # ---- context -----------------------------------------------------------------------------
 
     def build(
         self,
-        request: CompletionInput,
+        request: CursorSnapshot,
         budget: int,
         local_budget: int,
         suffix_share: float,
@@ -368,7 +344,7 @@ class ContextEngine:
         self.last_stats = stats
         return bundle
 
-    def _plain(self, request: CompletionInput, budget: int, suffix_share: float) -> ContextBundle:
+    def _plain(self, request: CursorSnapshot, budget: int, suffix_share: float) -> ContextBundle:
         cut = local.cut_window(
             request.text,
             request.offset,
@@ -381,7 +357,7 @@ class ContextEngine:
 
     def _build(
         self,
-        request: CompletionInput,
+        request: CursorSnapshot,
         budget: int,
         local_budget: int,
         suffix_share: float,
@@ -390,7 +366,7 @@ class ContextEngine:
         stats = BuildStats()
         session = self._session(request.uri)
         path = self._real(request.path) if request.path else None
-        cursor_line = self._cursor_line(request)
+        cursor_line = request.cursor_line
         comment = line_comment_for(request.language_id)
         cut, header_budget = self._window(request, session, cursor_line, local_budget, suffix_share)
         session.fresh = session.sticky is None or session.sticky.offset != cut.start_offset
@@ -422,7 +398,7 @@ class ContextEngine:
 
     def _window(
         self,
-        request: CompletionInput,
+        request: CursorSnapshot,
         session: _Session,
         cursor_line: int,
         local_budget: int,
@@ -453,7 +429,7 @@ class ContextEngine:
 
     def _select(
         self,
-        request: CompletionInput,
+        request: CursorSnapshot,
         session: _Session,
         candidates: Sequence[Candidate],
         budget: int,
@@ -491,7 +467,7 @@ class ContextEngine:
         session.selection = selection
         session.cursor_line = cursor_line
 
-    def _suffix_end(self, request: CompletionInput) -> int | None:
+    def _suffix_end(self, request: CursorSnapshot) -> int | None:
         """Where the suffix may stop: after the enclosing function, plus the next line of code
         (it shows the model where the function ends). Text past it rarely shapes the
         completion, and a short suffix keeps more of the prompt shared between keystrokes."""
@@ -502,7 +478,7 @@ class ContextEngine:
         functions = [s for s in scopes if s.kind in ("function", "method")]
         if not functions:
             return None
-        end = self._str_offset(request, functions[-1].end_byte)
+        end = request.offset_of_byte(functions[-1].end_byte)
         text = request.text
         line_end = text.find("\n", end)
         if line_end < 0:
@@ -517,52 +493,27 @@ class ContextEngine:
             position = nxt + 1
         return None
 
-    def _str_offset(self, request: CompletionInput, byte: int) -> int:
-        if (doc := self._document_with_text(request)) is not None:
-            return doc.str_offset(byte)
-        source = request.source_bytes or b""
-        return len(source[:byte].decode("utf-8", "replace"))
-
-    def _document(self, request: CompletionInput) -> Document | None:
+    def _document(self, request: CursorSnapshot) -> Document | None:
+        """The open document at the snapshot's version (for its edit history)."""
         if self.documents is None:
             return None
         doc = self.documents.find(request.uri)
         return doc if doc is not None and doc.version == request.version else None
 
-    def _document_with_text(self, request: CompletionInput) -> Document | None:
-        """The open document if it still holds the request's text (its line index answers)."""
-        doc = self._document(request)
-        return doc if doc is not None and doc.text is request.text else None
-
-    def _cursor_line(self, request: CompletionInput) -> int:
-        if (doc := self._document_with_text(request)) is not None:
-            return doc.line_index.line_of(request.offset)
-        return request.text.count("\n", 0, request.offset)
-
-    def _scopes(self, request: CompletionInput) -> list[Any]:
+    def _scopes(self, request: CursorSnapshot) -> list[Any]:
         """``scopes_at`` the cursor, once per request (three parts of the build ask)."""
         memo = self._scopes_memo
         if memo is not None and memo[0] is request:
             return memo[1]
         scopes: list[Any] = []
         if request.tree is not None and request.source_bytes is not None:
-            byte = self._cursor_byte(request)
-            scopes = scopes_at(request.tree, request.source_bytes, byte, request.language_id)
+            scopes = scopes_at(
+                request.tree, request.source_bytes, request.cursor_byte, request.language_id
+            )
         self._scopes_memo = (request, scopes)
         return scopes
 
-    def _cursor_row(self, request: CompletionInput) -> int | None:
-        """Tree-sitter row of the cursor from the line index; None to let the caller count."""
-        if (doc := self._document_with_text(request)) is not None:
-            return doc.line_index.point_at(request.offset)[0]
-        return None
-
-    def _cursor_byte(self, request: CompletionInput) -> int:
-        if (doc := self._document_with_text(request)) is not None:
-            return doc.byte_offset(request.offset)
-        return len(request.text[: request.offset].encode("utf-8", "surrogatepass"))
-
-    def _analysis_for(self, request: CompletionInput, path: str | None) -> DocAnalysis | None:
+    def _analysis_for(self, request: CursorSnapshot, path: str | None) -> DocAnalysis | None:
         analysis = self.live.analysis(request.uri)
         if analysis is not None or path is None:
             return analysis
@@ -628,7 +579,7 @@ class ContextEngine:
 
     def _candidates(
         self,
-        request: CompletionInput,
+        request: CursorSnapshot,
         path: str | None,
         analysis: DocAnalysis | None,
         cut: local.WindowCut,
@@ -640,15 +591,14 @@ class ContextEngine:
         typing = word_at_cursor(line_before, line_after)
         headers: list[str] = []
         if tree is not None and source is not None:
-            byte = self._cursor_byte(request)
             near = identifiers_near(
                 tree,
                 source,
-                byte,
+                request.cursor_byte,
                 NEAR_BEFORE_LINES,
                 NEAR_AFTER_LINES,
                 language_id=request.language_id,
-                row=self._cursor_row(request),
+                row=request.cursor_row,
             )
             headers = [s.header for s in self._scopes(request)]
         else:
@@ -699,7 +649,7 @@ class ContextEngine:
         return cached
 
     def _own_edit_candidates(
-        self, request: CompletionInput, path: str | None, cut: local.WindowCut
+        self, request: CursorSnapshot, path: str | None, cut: local.WindowCut
     ) -> list[Candidate]:
         """This document's recently edited regions outside the window (for the header)."""
         doc = self._document(request)
@@ -748,7 +698,7 @@ class ContextEngine:
 
     def _local_parts(
         self,
-        request: CompletionInput,
+        request: CursorSnapshot,
         analysis: DocAnalysis | None,
         cut: local.WindowCut,
         candidates: Sequence[Candidate],
@@ -795,7 +745,7 @@ class ContextEngine:
             if imp.end_line < cut.start_line and imp.text not in cut.prefix
         ]
 
-    def _scope_pieces(self, request: CompletionInput, cut: local.WindowCut) -> list[local.Piece]:
+    def _scope_pieces(self, request: CursorSnapshot, cut: local.WindowCut) -> list[local.Piece]:
         if request.tree is None or request.source_bytes is None:
             return []
         scopes = self._scopes(request)
@@ -807,7 +757,7 @@ class ContextEngine:
 
     def _definition_pieces(
         self,
-        request: CompletionInput,
+        request: CursorSnapshot,
         analysis: DocAnalysis | None,
         cut: local.WindowCut,
         candidates: Sequence[Candidate],
@@ -856,7 +806,7 @@ class ContextEngine:
 
     # ---- cross-file items -------------------------------------------------------------------
 
-    def _items(self, request: CompletionInput, candidates: Sequence[Candidate]) -> list[Item]:
+    def _items(self, request: CursorSnapshot, candidates: Sequence[Candidate]) -> list[Item]:
         items: list[Item] = []
         by_file: dict[str, list[Candidate]] = {}
         for cand in candidates:

@@ -21,10 +21,10 @@ from qwen_lsp.completion.engine import (
     SHORT_DEBOUNCE_S,
     Completion,
     CompletionEngine,
-    CompletionInput,
 )
-from qwen_lsp.completion.postprocess_adapter import make_postprocessor
-from qwen_lsp.completion.prompting import ContextBundle, PromptPlanner
+from qwen_lsp.completion.planner import PromptPlanner
+from qwen_lsp.completion.snapshot import CompletionSnapshot
+from qwen_lsp.context.bundle import ContextBundle
 from qwen_lsp.model.client import GenerationRequest
 from qwen_lsp.settings import Settings
 from tests.support.virtual_clock import run_on_virtual_clock
@@ -92,11 +92,11 @@ def answer_area(prefix: str) -> Script:
     return [(0.05, rest[:5]), (0.20, rest[5:] + "\n")]
 
 
-def snapshot(text: str, typed: str = "", *, automatic: bool = True) -> CompletionInput:
+def snapshot(text: str, typed: str = "", *, automatic: bool = True) -> CompletionSnapshot:
     """The document with ``typed`` inserted at the cursor marker, the cursor after it."""
     offset = text.index(CURSOR)
     text = text[:offset] + typed + text[offset + 1 :]
-    return CompletionInput(URI, text, offset + len(typed), "python", None, 1, automatic)
+    return CompletionSnapshot(URI, text, offset + len(typed), "python", None, 1, automatic)
 
 
 @dataclass
@@ -109,7 +109,7 @@ class Harness:
     def now() -> float:
         return asyncio.get_running_loop().time()
 
-    def start(self, request: CompletionInput) -> asyncio.Task[list[Completion]]:
+    def start(self, request: CompletionSnapshot) -> asyncio.Task[list[Completion]]:
         return asyncio.ensure_future(self.engine.complete(request))
 
 
@@ -127,7 +127,6 @@ def harness(answers: Callable[[str], Script] = answer_area, **completion: object
         model,  # type: ignore[arg-type]
         planner,
         on_status=lambda state, _m: statuses.append((asyncio.get_running_loop().time(), state)),
-        postprocess=make_postprocessor(),
     )
     return Harness(model, engine, statuses)
 

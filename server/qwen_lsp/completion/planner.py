@@ -1,64 +1,28 @@
-"""From a cursor to a model request: gate, prefix/suffix window, context files, prompt format."""
+"""From a snapshot to a model request: context window, context files, prompt format, limits."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
 
+from ..context.bundle import ContextBundle, RepoContext
+from ..model.client import GenerationRequest
 from ..prompts.chat import fim_chat_messages
 from ..prompts.fim import STOP_TOKENS, ContextFile, file_level_prompt, repo_level_prompt
 from ..settings import Settings
-from . import gate as gating
+from .snapshot import CompletionSnapshot
 from .streaming import indent_width
-
-if TYPE_CHECKING:
-    from .engine import CompletionInput
 
 
 @dataclass(frozen=True)
 class PromptPlan:
-    prompt: str
-    messages: tuple[dict[str, str], ...]
-    prefix: str  # the prefix window actually sent
-    suffix: str
-    stop: tuple[str, ...]
-    max_tokens: int
+    """The model request for a snapshot, and what the later stages need to know about it."""
+
+    request: GenerationRequest
     multiline: bool
-    indent_of_cursor_line: int
+    indent_of_cursor_line: int  # where a multi-line answer leaves the cursor's block
     context_files: tuple[ContextFile, ...] = ()
-    extra_context: tuple[tuple[str, str], ...] = ()
     prompt_tokens: int = 0
-
-
-@dataclass(frozen=True)
-class ContextBundle:
-    """Everything a context engine contributes: the current file's part (window cut at syntax
-    boundaries, with a sparse header above it and tail below it) and the other files."""
-
-    prefix: str
-    suffix: str
-    prefix_tokens: int
-    suffix_tokens: int
-    files: tuple[ContextFile, ...] = ()
-    files_tokens: int = 0
-
-
-class RepoContext(Protocol):
-    """The current file's window and other files' context for a request, within a token budget
-    (``context.engine.ContextEngine``)."""
-
-    def build(
-        self,
-        request: CompletionInput,
-        budget: int,
-        local_budget: int,
-        suffix_share: float,
-        cross_file: bool = True,
-    ) -> ContextBundle: ...
-
-
-GateRefiner = Callable[["CompletionInput", gating.Gate], gating.Gate]
 
 
 def relative_path(path: str | None, roots: Sequence[str]) -> str:
@@ -79,42 +43,30 @@ class PromptPlanner:
         roots: Callable[[], Sequence[str]] = lambda: (),
         *,
         context_provider: RepoContext,
-        gate_refiner: GateRefiner | None = None,
     ):
         self.settings = settings
         self.transport = transport
         self.roots = roots
         self.context_provider = context_provider
-        self.gate_refiner = gate_refiner
 
-    def gate(
-        self, request: CompletionInput, line_before: str, line_after: str, prev_line: str
-    ) -> gating.Gate:
-        decision = gating.decide(
-            line_before, line_after, prev_line, self.settings.completion.multiline
-        )
-        if self.gate_refiner is not None:
-            decision = self.gate_refiner(request, decision)
-        return decision
-
-    def plan(self, request: CompletionInput, multiline: bool) -> PromptPlan:
+    def plan(self, snapshot: CompletionSnapshot, multiline: bool) -> PromptPlan:
         settings = self.settings
-        bundle = self._context(request)
+        bundle = self._context(snapshot)
         context_files = bundle.files
-        path = relative_path(request.path, self.roots())
+        path = relative_path(snapshot.path, self.roots())
         transport = self.transport()
         messages: tuple[dict[str, str], ...] = ()
         prompt = ""
         if transport == "chat":
             messages = fim_chat_messages(
-                bundle.prefix, bundle.suffix, request.language_id, path, context_files
+                bundle.prefix, bundle.suffix, snapshot.language_id, path, context_files
             )
         elif context_files or settings.completion.prompt_format == "repo":
             repo = settings.context.repo_name or _repo_name(self.roots())
             prompt = repo_level_prompt(repo, context_files, path, bundle.prefix, bundle.suffix)
         else:
             prompt = file_level_prompt(bundle.prefix, bundle.suffix)
-        line_before = request.prefix.rsplit("\n", 1)[-1]
+        line_before = snapshot.prefix.rsplit("\n", 1)[-1]
         base_indent = indent_width(line_before)
         if multiline and line_before.strip():
             base_indent += 1  # after a block opener the body is deeper than this line
@@ -123,28 +75,33 @@ class PromptPlanner:
             if multiline
             else settings.completion.max_tokens
         )
-        return PromptPlan(
+        request = GenerationRequest(
             prompt=prompt,
             messages=messages,
+            max_tokens=max_tokens,
+            temperature=settings.completion.temperature,
+            top_p=settings.completion.top_p,
+            stop=STOP_TOKENS,
             prefix=bundle.prefix,
             suffix=bundle.suffix,
-            stop=STOP_TOKENS,
-            max_tokens=max_tokens,
+            extra_context=tuple((f.path, f.content) for f in context_files),
+        )
+        return PromptPlan(
+            request=request,
             multiline=multiline,
             indent_of_cursor_line=base_indent,
             context_files=tuple(context_files),
-            extra_context=tuple((f.path, f.content) for f in context_files),
             prompt_tokens=bundle.prefix_tokens + bundle.suffix_tokens + bundle.files_tokens,
         )
 
-    def _context(self, request: CompletionInput) -> ContextBundle:
+    def _context(self, snapshot: CompletionSnapshot) -> ContextBundle:
         """The local window and cross-file files from the context engine."""
         settings = self.settings
         budget = settings.context.max_prompt_tokens
         cross_file = settings.completion.prompt_format in ("auto", "repo")
         local_budget = int(budget * settings.context.local_share) if cross_file else budget
         return self.context_provider.build(
-            request, budget, local_budget, settings.context.suffix_share, cross_file
+            snapshot, budget, local_budget, settings.context.suffix_share, cross_file
         )
 
 
