@@ -44,12 +44,8 @@ from tree_sitter import Node, Parser
 
 from qwen_lsp.completion.gate import decide
 from qwen_lsp.completion.planner import PromptPlan
-from qwen_lsp.completion.postprocess import (
-    QWEN_STOP_SEQUENCES,
-    PostContext,
-    postprocess,
-    run_filters,
-)
+from qwen_lsp.completion.postprocess.context import QWEN_STOP_SEQUENCES, PostContext
+from qwen_lsp.completion.postprocess.pipeline import postprocess, run_filters
 from qwen_lsp.completion.snapshot import snapshot_of
 from qwen_lsp.documents import Document
 from qwen_lsp.model.client import GenerationRequest

@@ -18,7 +18,7 @@ from ..model.errors import ModelError
 from ..settings import Settings
 from .gate import decide_at
 from .planner import PromptPlan, PromptPlanner
-from .postprocess import postprocess
+from .postprocess.pipeline import postprocess
 from .snapshot import CompletionSnapshot
 from .stats import EngineStats
 from .streaming import StreamStop

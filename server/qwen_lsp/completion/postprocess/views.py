@@ -1,12 +1,14 @@
-"""The text before the cursor as the filters see it (``PostContext.before``), shared between
-requests whose lines above the cursor are the same.
+"""The text around the cursor as the filters see it (``PostContext.before`` / ``after``), shared
+between requests whose text there is the same.
 
 Each keystroke is a new request with a new prefix, but the lines above the cursor's line rarely
-change between two of them. Cutting the prefix down to ``MAX_BEFORE_LINES`` lines, splitting it
-into lines and lexing them cost far more than the keystroke itself on a large file, so they are
-done once per distinct "lines above" and kept in a small cache. Entries are found by content,
-never by document or version: a hit means the text that decides the result is byte-for-byte the
-same, so switching documents, edits above the cursor and undo need no invalidation.
+change between two of them, and typing changes the text before the cursor only, so consecutive
+requests nearly always have the same suffix. Cutting the texts down (``MAX_BEFORE_LINES``,
+``MAX_AFTER_LINES``), splitting them into lines and lexing them cost far more than the keystroke
+itself on a large file, so they are done once per distinct text and kept in small caches.
+Entries are found by content, never by document or version: a hit means the text that decides
+the result is byte-for-byte the same, so switching documents, edits and undo need no
+invalidation.
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .textutil import to_lf
+
 MAX_BEFORE_LINES = 800
 MAX_BEFORE_CHARS = 60_000
+MAX_AFTER_LINES = 300
+MAX_AFTER_CHARS = 30_000
 CACHE_ENTRIES = 8  # a few open documents (or cursor lines) at once
 
 # How ``before`` was cut from the prefix; only the first two can be reused by a later prefix
@@ -26,17 +32,13 @@ CUT_LINES = "cut_lines"  # before starts after the MAX_BEFORE_LINES-th newline f
 OTHER = "other"  # cut at the character limit
 
 
-def to_lf(text: str) -> str:
-    """``\\r\\n`` and lone ``\\r`` to ``\\n``."""
-    if "\r" not in text:
-        return text
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 def nth_newline(text: str, n: int) -> int:
     """Index of the n-th ``\\n`` (1-based), or -1."""
     parts = text.split("\n", n)
     return len(text) - len(parts[-1]) - 1 if len(parts) > n else -1
+
+
+# ----- before the cursor -------------------------------------------------------------------------
 
 
 def cut_before(prefix: str) -> tuple[str, str]:
@@ -103,8 +105,8 @@ class PrefixView:
         return lines
 
 
-_entries: list[Entry] = []
-_lock = threading.Lock()
+_prefix_entries: list[Entry] = []
+_prefix_lock = threading.Lock()
 
 
 def prefix_view(prefix: str) -> PrefixView:
@@ -114,11 +116,11 @@ def prefix_view(prefix: str) -> PrefixView:
     window_start = max(0, len(prefix) - MAX_BEFORE_CHARS)
     cacheable = prefix.find("\r", window_start) < 0
     if cacheable:
-        with _lock:
-            for index, entry in enumerate(_entries):
+        with _prefix_lock:
+            for index, entry in enumerate(_prefix_entries):
                 if entry.matches(prefix, line_start, window_start):
                     if index:
-                        _entries.insert(0, _entries.pop(index))
+                        _prefix_entries.insert(0, _prefix_entries.pop(index))
                     before = entry.above + prefix[line_start:]
                     return PrefixView(before, len(entry.above), entry.store)
     before, kind = cut_before(prefix)
@@ -127,13 +129,64 @@ def prefix_view(prefix: str) -> PrefixView:
     if cacheable and kind != OTHER:
         start = line_start - above_len
         entry = Entry(line_start, start, before[:above_len], kind, view.store)
-        with _lock:
-            _entries.insert(0, entry)
-            del _entries[CACHE_ENTRIES:]
+        with _prefix_lock:
+            _prefix_entries.insert(0, entry)
+            del _prefix_entries[CACHE_ENTRIES:]
+    return view
+
+
+# ----- after the cursor --------------------------------------------------------------------------
+
+
+def cut_after(suffix: str) -> str:
+    """The suffix, ``\\n`` line endings, at most ``MAX_AFTER_LINES`` lines ahead."""
+    text = to_lf(suffix[:MAX_AFTER_CHARS])
+    if suffix[MAX_AFTER_CHARS - 1 : MAX_AFTER_CHARS + 1] == "\r\n":
+        text = text[:-1]  # a cut CRLF would otherwise leave a stray "\r"
+    cut = nth_newline(text, MAX_AFTER_LINES)
+    return text if cut < 0 else text[:cut]
+
+
+@dataclass(frozen=True)
+class SuffixView:
+    """``after``, and a store for values derived from it (shared with other requests)."""
+
+    after: str
+    store: dict[Any, Any]
+
+    def lines_below(self) -> list[str]:
+        """Whole lines after the cursor's line, nearest first (shared: do not mutate)."""
+        lines = self.store.get("lines_below")
+        if lines is None:
+            lines = self.store["lines_below"] = self.after.split("\n")[1:]
+        return lines
+
+
+# (the suffix's first MAX_AFTER_CHARS + 1 characters: all that ``cut_after`` reads, view)
+_suffix_entries: list[tuple[str, SuffixView]] = []
+_suffix_lock = threading.Lock()
+
+
+def suffix_view(suffix: str) -> SuffixView:
+    """The view of ``suffix``, reusing an earlier request's when the text it is cut from is the
+    same (compared with ``==``: a length check and a memcmp)."""
+    key = suffix[: MAX_AFTER_CHARS + 1]
+    with _suffix_lock:
+        for index, (known, view) in enumerate(_suffix_entries):
+            if known == key:
+                if index:
+                    _suffix_entries.insert(0, _suffix_entries.pop(index))
+                return view
+    view = SuffixView(cut_after(suffix), {})
+    with _suffix_lock:
+        _suffix_entries.insert(0, (key, view))
+        del _suffix_entries[CACHE_ENTRIES:]
     return view
 
 
 def clear() -> None:
-    """Forget every cached entry (tests)."""
-    with _lock:
-        _entries.clear()
+    """Forget every cached view (tests)."""
+    with _prefix_lock:
+        _prefix_entries.clear()
+    with _suffix_lock:
+        _suffix_entries.clear()

@@ -9,17 +9,11 @@ from typing import Any
 
 from tree_sitter import Language, Node, Parser, Point, Tree
 
-from ...syntax.languages import get_language
-from .base import (
-    CLAUSE_OR_LABEL,
-    Candidate,
-    PostContext,
-    is_blank,
-    starts_top_level,
-    tidy_end,
-)
-from .lexer import depth_zero_lines
-from .overlap import same_line_replace
+from ....syntax.languages import get_language
+from ..context import PostContext, Suggestion, tidy_end
+from ..lexing.state import depth_zero_lines, prefix_state
+from ..textutil import CLAUSE_OR_LABEL, is_blank, starts_top_level
+from .suffix_overlap import same_line_replace
 
 REGION_LINES = 40  # errors are compared within this many lines around the insertion
 WINDOW_BEFORE = 150  # lines parsed before the cursor when no tree (nor top-level line) is found
@@ -242,7 +236,7 @@ class SyntaxChecker:
         above, below = ctx.lines_above, ctx.lines_below
         # The nearest top-level statement (the lexer found them, outside brackets and strings,
         # within its scan) or, failing that, a fixed number of lines back.
-        starts = ctx.prefix_state.top_level_lines
+        starts = prefix_state(ctx).top_level_lines
         first = starts[-1] if starts else max(0, len(above) - WINDOW_BEFORE)
         last = min(len(below), WINDOW_AFTER)
         if ctx.family == "brace":
@@ -310,7 +304,7 @@ class SyntaxChecker:
         return count_errors(new_tree.root_node, row - REGION_LINES, last)
 
 
-def check_syntax(candidate: Candidate, ctx: PostContext) -> Candidate | None:
+def check_syntax(suggestion: Suggestion, ctx: PostContext) -> Suggestion | None:
     """Reparse the document with the completion; trim it from the end, line by line, while it
     adds syntax errors (ERROR / MISSING nodes) near the cursor; reject it if even its first line
     does.
@@ -323,20 +317,20 @@ def check_syntax(candidate: Candidate, ctx: PostContext) -> Candidate | None:
     """
     language = get_language(ctx.language)
     if language is None:
-        return candidate
+        return suggestion
     checker = ctx.memo.get("syntax")
     if checker is None:
         checker = ctx.memo["syntax"] = SyntaxChecker(ctx, language)
     if checker.before_errors > UNRELIABLE_ERRORS:
-        return candidate
-    if not checker.adds_errors(candidate.text, candidate.replace_suffix_chars):
-        return candidate
-    lines = candidate.text.split("\n")
+        return suggestion
+    if not checker.adds_errors(suggestion.text, suggestion.replace_suffix_chars):
+        return suggestion
+    lines = suggestion.text.split("\n")
     for keep in range(len(lines) - 1, max(0, len(lines) - 1 - MAX_TRIMS), -1):
         shorter = tidy_end("\n".join(lines[:keep]), ctx)
         if not shorter.strip():
             break
         replace_chars = same_line_replace(ctx, shorter)
         if not checker.adds_errors(shorter, replace_chars):
-            return candidate.change("syntax", text=shorter, replace_chars=replace_chars)
+            return suggestion.change("syntax", text=shorter, replace_chars=replace_chars)
     return None

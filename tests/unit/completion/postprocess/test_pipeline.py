@@ -1,16 +1,60 @@
-"""Property tests for post-processing (hypothesis, derandomized so CI runs are repeatable)."""
+"""The filter pipeline: its documented order, the notes it leaves, a failing filter, and
+properties over random and real code (hypothesis, derandomized so CI runs are repeatable)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from qwen_lsp.completion.postprocess import QWEN_STOP_SEQUENCES, PostContext, run_filters
+import qwen_lsp.completion.postprocess.pipeline as pipeline_module
+from qwen_lsp.completion.postprocess.context import (
+    QWEN_STOP_SEQUENCES,
+    PostContext,
+    Suggestion,
+)
+from qwen_lsp.completion.postprocess.pipeline import FILTERS, run_filters
 from qwen_lsp.syntax.languages import language_id_for
+from tests.unit.completion.postprocess.helpers import ctx
 
-SAMPLES = Path(__file__).parents[1] / "bench" / "samples"
+TESTS = Path(__file__).resolve().parents[3]
+
+
+def test_filter_order_is_documented() -> None:
+    assert pipeline_module.__doc__ is not None
+    positions = [pipeline_module.__doc__.index(f"``{step.__name__}``") for step in FILTERS]
+    assert positions == sorted(positions)
+
+
+def test_notes_name_the_filters_that_changed_the_text() -> None:
+    context = ctx("def f(a, b):\n    return foo(█)\n")
+    result = run_filters("return foo(a, b)<|endoftext|>", context)
+    assert result is not None
+    assert result.notes == ("stop_tokens", "prefix_overlap", "suffix_overlap")
+
+
+def test_a_failing_filter_is_skipped_unless_strict() -> None:
+    def broken(_candidate: Suggestion, _ctx: PostContext) -> Suggestion | None:
+        raise RuntimeError("bug")
+
+    context = ctx("x = █\n")
+    steps = (broken, *FILTERS)
+    result = run_filters("compute()", context, filters=steps)
+    assert result is not None and result.text == "compute()"
+    with pytest.raises(RuntimeError):
+        run_filters("compute()", context, filters=steps, strict=True)
+
+
+def test_crlf_document_end_to_end() -> None:
+    context = ctx("def f(x):\r\n    if x:\r\n        █\r\n    return x\r\n", multiline=True)
+    result = run_filters("x += 1\r\n        log(x)\r\n    return x\r\n", context, strict=True)
+    assert result is not None
+    assert result.text == "x += 1\r\n        log(x)"
+
+
+SAMPLES = TESTS / "bench" / "samples"
 LANGUAGES = ("python", "javascript", "typescript", "go", "rust", "java", "c", "cpp", "plaintext")
 FRAGMENTS = (
     "(", ")", "{", "}", "[", "]", "'", '"', '"""', "`", "${", "\n", "\r\n", "\t", "    ", " ",

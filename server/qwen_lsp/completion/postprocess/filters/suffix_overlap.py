@@ -1,56 +1,13 @@
-"""Overlap with the text around the cursor: the model retyped what is already there."""
+"""The completion's end repeats the text after the cursor: cut, or replaced in place."""
 
 from __future__ import annotations
 
-from .base import Candidate, PostContext, cut_lines, is_blank, word_chars
-from .lexer import analyse
+from ..context import PostContext, Suggestion, cut_lines
+from ..lexing.state import analyse
+from ..textutil import is_blank, is_word_char, token_starts_at, word_chars
 
-MIN_PARTIAL_OVERLAP = 6  # characters of the line's end the completion must repeat
 MAX_SUFFIX_LINES = 60
 AUTO_CLOSED = ")]}\"'`"
-
-
-def _is_word(char: str) -> bool:
-    return char.isalnum() or char == "_"
-
-
-def _token_start(text: str, index: int) -> bool:
-    """Does a token start at ``text[index]``?"""
-    if index == 0 or text[index - 1].isspace():
-        return True
-    return _is_word(text[index - 1]) != _is_word(text[index])
-
-
-def trim_prefix_overlap(candidate: Candidate, ctx: PostContext) -> Candidate | None:
-    """Drop a restart of the current line: prefix ``    return foo(``, model ``return foo(a)``.
-
-    Models (chat-tuned ones especially) often begin their answer by repeating the start of the
-    line, which would appear twice in the editor. A partial repeat must be long enough, span more
-    than one word and start with a word after a space, so that ``getattr(`` +
-    ``getattr(x), 'y')`` or ``f(a, None`` + ``, None)`` style code is left alone.
-    """
-    typed = ctx.line_before.lstrip()
-    first, sep, rest = candidate.text.partition("\n")
-    body = first.lstrip()
-    if not typed or not body:
-        return candidate
-    for size in range(min(len(typed), len(body)), 0, -1):
-        tail = typed[-size:]
-        if not body.startswith(tail):
-            continue
-        if size == len(typed):
-            if word_chars(tail) < 2:
-                continue
-        elif (
-            size < MIN_PARTIAL_OVERLAP
-            or word_chars(tail) < 3
-            or " " not in tail.strip()
-            or not typed[len(typed) - size - 1].isspace()
-            or not _is_word(tail[0])
-        ):
-            continue
-        return candidate.change("prefix_overlap", text=body[size:] + sep + rest)
-    return candidate
 
 
 def same_line_replace(ctx: PostContext, text: str) -> int:
@@ -87,7 +44,7 @@ def same_line_replace(ctx: PostContext, text: str) -> int:
     long_enough = len(rest) >= 2 or rest in (";", ",", ":")
     if long_enough and len(text) > len(rest) and text.endswith(rest):
         cut = len(text) - len(rest)
-        if _token_start(text, cut) or not _is_word(rest[0]):
+        if token_starts_at(text, cut) or not is_word_char(rest[0]):
             closes = max(closes, len(rest))
     if closes:
         return closes
@@ -100,7 +57,7 @@ def same_line_replace(ctx: PostContext, text: str) -> int:
     return 0
 
 
-def trim_suffix_overlap(candidate: Candidate, ctx: PostContext) -> Candidate | None:
+def trim_suffix_overlap(suggestion: Suggestion, ctx: PostContext) -> Suggestion | None:
     """Handle a completion whose end repeats the start of the suffix.
 
     Following lines that already exist after the cursor are cut (the model regenerated them).
@@ -108,14 +65,14 @@ def trim_suffix_overlap(candidate: Candidate, ctx: PostContext) -> Candidate | N
     closing quote, or the whole rest of the line) are kept, and ``replace_suffix_chars`` makes
     the client replace them instead of showing them twice.
     """
-    text = candidate.text
+    text = suggestion.text
     cut = _repeated_suffix_lines(ctx, text.split("\n"))
     if cut is not None:
-        return cut_lines(candidate, ctx, cut, "suffix_overlap")
+        return cut_lines(suggestion, ctx, cut, "suffix_overlap")
     replace_chars = same_line_replace(ctx, text)
-    if replace_chars > candidate.replace_suffix_chars:
-        return candidate.change("suffix_overlap", replace_chars=replace_chars)
-    return candidate
+    if replace_chars > suggestion.replace_suffix_chars:
+        return suggestion.change("suffix_overlap", replace_chars=replace_chars)
+    return suggestion
 
 
 def _repeated_suffix_lines(ctx: PostContext, lines: list[str]) -> int | None:

@@ -1,174 +1,20 @@
-"""A tiny lexer: brackets outside strings and comments, per language family.
-
-Several filters need to know which brackets a completion opens or closes, where its lines start
-inside a multi-line string, and which closers the suffix supplies. Tree-sitter cannot answer that
-for half-written code, so this scans with one regular expression per language: strings, comments
-and brackets, nothing else. It is approximate (no regex literals, no raw-string delimiters beyond
-Rust's ``r#"…"#``) and only ever compared against itself (completion vs. no completion), so the
-approximations cancel out.
-"""
+"""What the lexer says at a cursor: the state at the cursor's line, and a completion's brackets
+accounted for against the document around it (``PostContext``-aware; the scanner is
+``scan.py``)."""
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import cache
 
-from .base import PostContext, leading_ws, starts_top_level
+from ..context import PostContext
+from ..textutil import leading_ws, starts_top_level
+from .patterns import CLOSERS, OPENERS, lexer_pattern
+from .scan import Span, TailScan, reduce_brackets, scan, scan_tail, scan_to_end
 
-OPENERS = {"(": ")", "[": "]", "{": "}"}
-CLOSERS = {")": "(", "]": "[", "}": "{"}
 PREFIX_SCAN_LINES = 400  # how far back the bracket stack is taken when the prefix is long
 NEAR_SCAN_LINES = 60  # preferred distance of the scan's start from the cursor
 SUFFIX_SCAN_CHARS = 8000  # how much of the suffix is checked for the closers it supplies
-TAIL_CACHE_ENTRIES = 32  # suffix scans kept across requests (keyed by the text itself)
-
-_DQ = r'"(?:[^"\\\n]|\\[\s\S])*"?'
-_DQ_MULTI = r'"(?:[^"\\]|\\[\s\S])*"?'
-_SQ = r"'(?:[^'\\\n]|\\[\s\S])*'?"
-_BT = r"`(?:[^`\\]|\\[\s\S])*`?"
-# JavaScript template literals: a piece runs to the closing backtick or to a `${`, whose code is
-# lexed as code until its `}`.
-_TEMPLATE_BODY = r"(?:[^`\\$]|\\[\s\S]|\$(?!\{))*(?:`|\$\{|\Z)"
-_TEMPLATE = "`" + _TEMPLATE_BODY
-_TEMPLATE_REST = re.compile(_TEMPLATE_BODY)
-_BLOCK = r"/\*[\s\S]*?(?:\*/|\Z)"
-_SLASHES = r"//[^\n]*"
-_HASH = r"#[^\n]*"
-_RUST_CHAR = r"'(?:[^'\\\n]|\\(?:u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[^\n]))'"
-_RUST_RAW = r'r(?P<h>#+)"[\s\S]*?(?:"(?P=h)|\Z)'
-_PY_TRIPLE = (
-    r'"""(?:[^"\\]|\\[\s\S]|"(?!""))*(?:"""|\Z)'
-    + "|"
-    + (r"'''(?:[^'\\]|\\[\s\S]|'(?!''))*(?:'''|\Z)")
-)
-# A JavaScript regex literal: a `/` where an operand is expected (after an operator or opener).
-_JS_REGEX = (
-    r"(?<=[(,=:\[!&|?{};\n])[ \t]*/(?![/*])(?:[^/\\\n\[]|\\.|\[(?:[^\]\\\n]|\\.)*\])+/[a-z]*"
-)
-_BRACKET = r"(?P<b>[()\[\]{}])"
-
-_SPAN_PATTERNS: dict[str, str] = {
-    "python": "|".join((_PY_TRIPLE, _DQ, _SQ, _HASH)),
-    "c": "|".join((_BLOCK, _SLASHES, _DQ, _SQ)),
-    "js": "|".join((_BLOCK, _SLASHES, _DQ, _SQ, _TEMPLATE, _JS_REGEX)),
-    "go": "|".join((_BLOCK, _SLASHES, _DQ, _SQ, _BT)),
-    "rust": "|".join((_BLOCK, _SLASHES, _RUST_RAW, _DQ_MULTI, _RUST_CHAR)),
-    "hash": "|".join((_DQ, _SQ, _HASH)),
-    "plain": "|".join((_DQ, _SQ)),
-}
-_LEXER_OF_LANGUAGE = {
-    "python": "python",
-    "javascript": "js",
-    "javascriptreact": "js",
-    "typescript": "js",
-    "typescriptreact": "js",
-    "kotlin": "js",
-    "dart": "js",
-    "go": "go",
-    "rust": "rust",
-    "c": "c",
-    "cpp": "c",
-    "java": "c",
-    "csharp": "c",
-    "php": "c",
-    "swift": "c",
-    "scala": "c",
-    "json": "c",
-    "jsonc": "c",
-    "shellscript": "hash",
-    "ruby": "hash",
-    "perl": "hash",
-    "r": "hash",
-    "yaml": "hash",
-    "toml": "hash",
-}
-
-
-@cache
-def _pattern(kind: str) -> re.Pattern[str]:
-    return re.compile(f"(?P<s>{_SPAN_PATTERNS[kind]})|{_BRACKET}")
-
-
-def lexer_pattern(language: str) -> re.Pattern[str]:
-    return _pattern(_LEXER_OF_LANGUAGE.get(language, "plain"))
-
-
-@dataclass(frozen=True)
-class Span:
-    """A string or comment: ``text[start:end]``; ``quote`` is its closing delimiter ('' for
-    comments)."""
-
-    start: int
-    end: int
-    quote: str
-
-
-def _closing(token: str) -> str:
-    """The closing delimiter of a complete string token, or '' (unterminated or a comment)."""
-    if token.lstrip(" \t").startswith(("#", "/")):
-        return ""
-    if token.startswith("r#"):
-        hashes = len(token) - len(token[1:].lstrip("#")) - 1
-        delimiter = '"' + "#" * hashes
-        return delimiter if len(token) >= 2 * hashes + 3 and token.endswith(delimiter) else ""
-    delimiter = token[:3] if token[:3] in ('"""', "'''") else token[:1]
-    if len(token) < 2 * len(delimiter) or not token.endswith(delimiter):
-        return ""
-    body = token[: len(token) - len(delimiter)]
-    backslashes = len(body) - len(body.rstrip("\\"))
-    return delimiter if backslashes % 2 == 0 else ""
-
-
-def scan(text: str, pattern: re.Pattern[str]) -> tuple[list[tuple[int, str]], list[Span]]:
-    """Brackets outside strings/comments as ``(pos, char)``, and the string/comment spans."""
-    brackets, spans, _clean = _scan(text, pattern)
-    return brackets, spans
-
-
-def _scan(text: str, pattern: re.Pattern[str]) -> tuple[list[tuple[int, str]], list[Span], bool]:
-    """``scan``, plus whether the text ends in plain code (no string, comment or template
-    substitution open at its end), after which a following text can be scanned on its own."""
-    brackets: list[tuple[int, str]] = []
-    spans: list[Span] = []
-    substitutions: list[int] = []  # open `${`: the brace depth inside each
-    pos = 0
-    while True:
-        match = pattern.search(text, pos)
-        if match is None:
-            clean = not substitutions and not (spans and spans[-1].end >= len(text))
-            return brackets, spans, clean
-        pos = match.end()
-        bracket = match.group("b")
-        if bracket is None:
-            token = match.group(0)
-            if token.startswith("`") and token.endswith("${") and pattern is _pattern("js"):
-                spans.append(Span(match.start(), pos, ""))
-                substitutions.append(0)
-            else:
-                spans.append(Span(match.start(), pos, _closing(token)))
-            continue
-        if substitutions:
-            if bracket == "{":
-                substitutions[-1] += 1
-            elif bracket == "}":
-                if substitutions[-1] == 0:  # the end of a `${…}`: back inside the template
-                    substitutions.pop()
-                    rest = _TEMPLATE_REST.match(text, pos)
-                    assert rest is not None  # the body pattern matches the empty string
-                    end = rest.end()
-                    if text[pos:end].endswith("${"):
-                        substitutions.append(0)
-                        spans.append(Span(match.start(), end, ""))
-                    else:
-                        closed = text[pos:end].endswith("`") and _closing("`" + text[pos:end])
-                        spans.append(Span(match.start(), end, "`" if closed else ""))
-                    pos = end
-                    continue
-                substitutions[-1] -= 1
-        brackets.append((match.start(), bracket))
 
 
 @dataclass(frozen=True)
@@ -313,7 +159,7 @@ def _above_state(ctx: PostContext) -> _AboveState:
     above = view.above
     start_line, complete = _scan_start(lines, len(lines), ctx.before_is_whole_prefix, ctx.family)
     window = above[_offset_of_line(above, [*lines, ""], start_line) :]
-    brackets, spans, clean = _scan(window, pattern)
+    brackets, spans, clean = scan_to_end(window, pattern)
     if not clean:
         state = _AboveState(False)
     else:
@@ -330,8 +176,15 @@ def _above_state(ctx: PostContext) -> _AboveState:
 
 
 def prefix_state(ctx: PostContext) -> PrefixState:
-    """The lexer's state at the cursor's line; reuses the scan of the lines above when an
-    earlier request had the same ones."""
+    """The lexer's state at the cursor's line, once per context (kept in ``ctx.memo``); reuses
+    the scan of the lines above when an earlier request had the same ones."""
+    state = ctx.memo.get("prefix_state")
+    if state is None:
+        state = ctx.memo["prefix_state"] = _prefix_state(ctx)
+    return state
+
+
+def _prefix_state(ctx: PostContext) -> PrefixState:
     above = _above_state(ctx)
     if not above.clean:
         return full_prefix_state(ctx)
@@ -370,12 +223,12 @@ def full_prefix_state(ctx: PostContext) -> PrefixState:
 def depth_zero_lines(ctx: PostContext) -> list[int]:
     """Indices into ``ctx.lines_below`` of lines (within the scanned suffix) at whose end no
     bracket is open (-1 is the cursor's own line): places where a parse window can end."""
-    state = ctx.prefix_state
+    state = prefix_state(ctx)
     stack = list(state.stack)
     for _pos, char in scan(state.resume_text, lexer_pattern(ctx.language))[0]:
         _push_or_pop(stack, char)
     tail = ctx.after[:SUFFIX_SCAN_CHARS]
-    brackets = _tail_scan(ctx, 0).brackets
+    brackets = _tailscan_to_end(ctx, 0).brackets
     ends: list[int] = []
     line, newline = -1, tail.find("\n")
     for pos, char in [*brackets, (len(tail) + 1, "")]:
@@ -426,64 +279,7 @@ class Analysis:
         return self.mismatches + self.overflow + self.unclosed
 
 
-@dataclass(frozen=True)
-class TailScan:
-    """The suffix scanned on its own, and what its brackets do to brackets open before it.
-
-    The suffix's own brackets only ever close each other (any closer closes the innermost
-    bracket the suffix opened), so all that reaches the brackets open before the suffix is the
-    ``floor_closers``: closers met while none of the suffix's own brackets is open, in order.
-    ``depth`` is how many of its own are still open at its end."""
-
-    brackets: list[tuple[int, str]]
-    spans: list[Span]
-    floor_closers: tuple[str, ...]
-    depth: int
-
-
-def _reduce(brackets: list[tuple[int, str]]) -> tuple[tuple[str, ...], int]:
-    """``TailScan.floor_closers`` and ``depth`` of a run of brackets."""
-    floor: list[str] = []
-    depth = 0
-    for _pos, char in brackets:
-        if char in OPENERS:
-            depth += 1
-        elif depth:
-            depth -= 1
-        else:
-            floor.append(char)
-    return tuple(floor), depth
-
-
-_tail_cache: OrderedDict[tuple[str, str], TailScan] = OrderedDict()
-_tail_lock = threading.Lock()
-
-
-def scan_tail(tail: str, pattern: re.Pattern[str]) -> TailScan:
-    """``scan`` of a suffix, kept across requests: typing before the cursor leaves the text after
-    it as it is, so consecutive requests scan the same suffix (found by its text)."""
-    key = (pattern.pattern, tail)
-    with _tail_lock:
-        found = _tail_cache.get(key)
-        if found is not None:
-            _tail_cache.move_to_end(key)
-            return found
-    brackets, spans = scan(tail, pattern)
-    result = TailScan(brackets, spans, *_reduce(brackets))
-    with _tail_lock:
-        _tail_cache[key] = result
-        while len(_tail_cache) > TAIL_CACHE_ENTRIES:
-            _tail_cache.popitem(last=False)
-    return result
-
-
-def clear_caches() -> None:
-    """Forget the suffix scans kept across requests (tests)."""
-    with _tail_lock:
-        _tail_cache.clear()
-
-
-def _tail_scan(ctx: PostContext, replace_chars: int) -> TailScan:
+def _tailscan_to_end(ctx: PostContext, replace_chars: int) -> TailScan:
     """The suffix after the ``replace_chars`` the completion replaces, scanned on its own."""
     cache = ctx.memo.setdefault("tail_scan", {})
     if replace_chars not in cache:
@@ -532,19 +328,19 @@ def _close_from_suffix(
 
 def analyse(ctx: PostContext, text: str, replace_chars: int = 0) -> Analysis:
     """Scan (cursor line so far) + ``text`` + suffix and account for every bracket."""
-    state = ctx.prefix_state
+    state = prefix_state(ctx)
     head = state.resume_text
     tail = ctx.after[replace_chars : replace_chars + SUFFIX_SCAN_CHARS]
     c0, c1 = len(head), len(head) + len(text)
     pattern = lexer_pattern(ctx.language)
-    brackets, spans, clean = _scan(head + text, pattern)
+    brackets, spans, clean = scan_to_end(head + text, pattern)
     if clean and text[-1:] not in ("/", "\\") and tail[:1] not in ("*", "/", "=", "'", '"'):
         # The suffix scans the same on its own: only its reduced brackets matter here.
-        tail_scan = _tail_scan(ctx, replace_chars)
+        tail_scan = _tailscan_to_end(ctx, replace_chars)
         floor_closers, tail_depth = tail_scan.floor_closers, tail_scan.depth
     else:
         brackets, spans = scan(head + text + tail, pattern)
-        floor_closers, tail_depth = _reduce([b for b in brackets if b[0] >= c1])
+        floor_closers, tail_depth = reduce_brackets([b for b in brackets if b[0] >= c1])
     result = Analysis()
 
     line_starts = _line_starts(text, c0)
@@ -592,3 +388,12 @@ def analyse(ctx: PostContext, text: str, replace_chars: int = 0) -> Analysis:
     if ctx.after_is_whole_suffix and replace_chars + SUFFIX_SCAN_CHARS >= len(ctx.after):
         result.unclosed = len(stack) + tail_depth
     return result
+
+
+def baseline(ctx: PostContext) -> Analysis:
+    """The lexer's account of the document as it is (no completion inserted); once per
+    context."""
+    found = ctx.memo.get("baseline")
+    if found is None:
+        found = ctx.memo["baseline"] = analyse(ctx, "", 0)
+    return found

@@ -1,34 +1,37 @@
-"""Types and text helpers shared by the post-processing filters.
+"""What the filters know about the cursor (``PostContext``) and what they pass along
+(``Suggestion``), plus the two helpers that cut a suggestion's lines.
 
 Filters work on a ``\\n``-only view of the text around the cursor (``PostContext.before`` /
 ``after``), bounded so that a huge document costs no more than a large one; the document's own
 line ending is restored as the last pipeline step. Typing changes only the cursor's line, so
 both views, and what is derived from their lines, are shared by requests whose text there is
-the same (``prefixview``, ``suffixview``).
+the same (``views.py``). What the lexer derives at the cursor is in ``lexing/state.py``
+(``prefix_state(ctx)``, ``baseline(ctx)``), memoised in ``ctx.memo``.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...prompts.fim import STOP_TOKENS
 from ...syntax.languages import language_id_for
-from .prefixview import MAX_BEFORE_CHARS, PrefixView, prefix_view, to_lf
-from .suffixview import MAX_AFTER_CHARS, SuffixView, suffix_view
-
-if TYPE_CHECKING:
-    from .lexer import Analysis, PrefixState
+from .textutil import TAB_WIDTH, is_blank, leading_ws, tally_indents, to_lf, width
+from .views import (
+    MAX_AFTER_CHARS,
+    MAX_BEFORE_CHARS,
+    PrefixView,
+    SuffixView,
+    prefix_view,
+    suffix_view,
+)
 
 # The Qwen specials that end a completion (and must never be shown): the set we send as `stop`.
 QWEN_STOP_SEQUENCES: tuple[str, ...] = STOP_TOKENS
 
-# How much of the document around the cursor the filters look at: see prefixview, suffixview.
-TAB_WIDTH = 4
 INDENT_LINES_ABOVE = 400  # lines the indentation unit is detected from
 INDENT_LINES_BELOW = 100
 
@@ -61,7 +64,7 @@ BRACE_FAMILY = frozenset(
 
 
 @dataclass(frozen=True)
-class Candidate:
+class Suggestion:
     """A completion on its way through the filters.
 
     ``text`` is what gets inserted at the cursor; ``replace_suffix_chars`` says how many characters
@@ -75,7 +78,7 @@ class Candidate:
 
     def change(
         self, note: str, text: str | None = None, replace_chars: int | None = None
-    ) -> Candidate:
+    ) -> Suggestion:
         """A copy with ``text`` / ``replace_suffix_chars`` changed; ``note`` is recorded only when
         something actually changed."""
         new_text = self.text if text is None else text
@@ -231,152 +234,16 @@ class PostContext:
         """Indentation width of ``line`` in this document."""
         return width(leading_ws(line), self.tab_width)
 
-    @cached_property
-    def prefix_state(self) -> PrefixState:
-        """Lexical state (open brackets, strings) at the cursor; see ``lexer``."""
-        from .lexer import prefix_state
 
-        return prefix_state(self)
-
-    @cached_property
-    def baseline(self) -> Analysis:
-        """The lexer's account of the document as it is (no completion inserted)."""
-        from .lexer import analyse
-
-        return analyse(self, "", 0)
+Filter = Callable[[Suggestion, PostContext], "Suggestion | None"]
 
 
-Filter = Callable[[Candidate, PostContext], "Candidate | None"]
-
-
-# ----- small text helpers ------------------------------------------------------------------
-
-
-LEADING_WS = re.compile(r"[ \t]*")
-
-
-def leading_ws(line: str) -> str:
-    match = LEADING_WS.match(line)
-    return match.group(0) if match else ""
-
-
-def width(ws: str, tab: int = TAB_WIDTH) -> int:
-    """Display width of leading whitespace."""
-    columns = 0
-    for char in ws:
-        columns = (columns // tab + 1) * tab if char == "\t" else columns + 1
-    return columns
-
-
-def indent_of(line: str, tab: int = TAB_WIDTH) -> int:
-    return width(leading_ws(line), tab)
-
-
-def is_blank(line: str) -> bool:
-    return not line.strip()
-
-
-def word_chars(text: str) -> int:
-    """How many identifier characters (letters, digits, ``_``) ``text`` has."""
-    return sum(1 for ch in text if ch.isalnum() or ch == "_")
-
-
-@dataclass(frozen=True)
-class IndentTally:
-    """What a run of lines says about the indentation unit: lines indented with tabs / with
-    spaces, how often each positive step between consecutive indentations occurs (in order of
-    first occurrence), and the indentation of the last non-blank line."""
-
-    tabs: int = 0
-    spaces: int = 0
-    steps: Counter[int] = field(default_factory=Counter)
-    previous: int = 0
-
-    def then(self, later: IndentTally) -> IndentTally:
-        """The tally of these lines followed by ``later``'s (tallied from ``self.previous``)."""
-        # Counter addition keeps first-occurrence order (ours, then later's new steps), so
-        # ``most_common`` breaks ties as one tally of all the lines would.
-        steps = self.steps + later.steps
-        tabs, spaces = self.tabs + later.tabs, self.spaces + later.spaces
-        return IndentTally(tabs, spaces, steps, later.previous)
-
-    def unit(self, default: str) -> str:
-        """Tab, or the most common step that is a plausible unit; ``default`` otherwise."""
-        if self.tabs > self.spaces:
-            return "\t"
-        for step, _count in self.steps.most_common():
-            if step in (2, 3, 4, 8):
-                return " " * step
-        return default
-
-
-def tally_indents(lines: list[str], previous: int = 0) -> IndentTally:
-    """Tally ``lines``, the first compared with an indentation of ``previous``."""
-    tabs = spaces = 0
-    steps: Counter[int] = Counter()
-    for line in lines:
-        if is_blank(line):
-            continue
-        ws = leading_ws(line)
-        if ws.startswith("\t"):
-            tabs += 1
-        elif ws.startswith(" "):
-            spaces += 1
-        current = width(ws)
-        if current > previous and not ws.startswith("\t"):
-            steps[current - previous] += 1
-        previous = current
-    return IndentTally(tabs, spaces, steps, previous)
-
-
-def detect_indent_unit(lines: list[str], default: str = "    ") -> str:
-    """Tab, or the most common positive step between consecutive indentations; ``default``
-    when the lines do not say."""
-    return tally_indents(lines).unit(default)
-
-
-# Column-0 lines that continue a statement (`else:`) or label a statement (C's `done:`).
-CLAUSE_OR_LABEL = re.compile(r"(?:else|elif|except|finally|case|default)\b|(?!try\b)\w+\s*:(?!:)")
-
-
-def starts_top_level(lines: list[str], index: int) -> bool:
-    """Does ``lines[index]`` look like the start of a top-level statement (column 0, after a
-    blank line)? Such a line is a safe place to start scanning or parsing a window. Comments and
-    preprocessor lines (``#ifdef`` inside a C function) do not count."""
-    line = lines[index]
-    first = line[:1]
-    starts = first.isalpha() or (first != "" and first in "_@$")
-    if not starts or CLAUSE_OR_LABEL.match(line):
-        return False
-    return index == 0 or is_blank(lines[index - 1])
-
-
-def strip_line_comment(line: str, family: str) -> str:
-    """``line`` without a trailing line comment (rough: ignores comment markers in strings)."""
-    marker = "#" if family == "indent" else "//" if family == "brace" else None
-    if marker and marker in line:
-        head, _, _ = line.partition(marker)
-        if head.count('"') % 2 == 0 and head.count("'") % 2 == 0:
-            return head
-    return line
-
-
-def opens_block(line: str, family: str) -> bool:
-    """Does this code line end by opening a block (so the next line is indented deeper)?"""
-    code = strip_line_comment(line, family).rstrip()
-    if not code:
-        return False
-    if family == "indent":
-        return code.endswith((":", "(", "[", "{"))
-    return code.endswith(("{", "(", "[")) or (family == "other" and code.endswith(":"))
-
-
-def cut_lines(candidate: Candidate, ctx: PostContext, keep: int, note: str) -> Candidate:
-    """Keep the first ``keep`` lines of the candidate and tidy the new end."""
-    lines = candidate.text.split("\n")
+def cut_lines(suggestion: Suggestion, ctx: PostContext, keep: int, note: str) -> Suggestion:
+    """Keep the first ``keep`` lines of the suggestion and tidy the new end."""
+    lines = suggestion.text.split("\n")
     if keep >= len(lines):
-        return candidate
-    return candidate.change(note, text=tidy_end("\n".join(lines[:keep]), ctx))
+        return suggestion
+    return suggestion.change(note, text=tidy_end("\n".join(lines[:keep]), ctx))
 
 
 def tidy_end(text: str, ctx: PostContext) -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from .base import Candidate, PostContext, tidy_end
-from .lexer import analyse
-from .overlap import same_line_replace
+from ..context import PostContext, Suggestion, tidy_end
+from ..lexing.state import analyse, baseline
+from .suffix_overlap import same_line_replace
 
 TRAILING_CLOSERS = re.compile(r"(?:[)\]}]\s*)+(?:[;,:]\s*)?\Z")
 
 
-def drop_unbalanced_closers(candidate: Candidate, ctx: PostContext) -> Candidate | None:
+def drop_unbalanced_closers(suggestion: Suggestion, ctx: PostContext) -> Suggestion | None:
     """Drop trailing closers that close nothing the completion opened when the suffix already
     supplies them: never emit more closers than needed.
 
@@ -22,14 +22,14 @@ def drop_unbalanced_closers(candidate: Candidate, ctx: PostContext) -> Candidate
     it is, and no more than the document without it (the fewest such closers, then the fewest
     removed).
     """
-    text = candidate.text
+    text = suggestion.text
     trailing = TRAILING_CLOSERS.search(text)
     if trailing is None:
-        return candidate
-    analysis = analyse(ctx, text, candidate.replace_suffix_chars)
+        return suggestion
+    analysis = analyse(ctx, text, suggestion.replace_suffix_chars)
     current = analysis.score
     if current == 0:
-        return candidate
+        return suggestion
     positions = [i for i in range(trailing.start(), len(text)) if text[i] in ")]}"]
     best: tuple[int, str, int] | None = None
     for count in range(1, len(positions) + 1):
@@ -47,7 +47,7 @@ def drop_unbalanced_closers(candidate: Candidate, ctx: PostContext) -> Candidate
     # Without the closers the document must balance better than it does now, and at least as
     # well as before the completion (unless the completion closes its own bracket wrongly).
     if best is None or best[0] >= current:
-        return candidate
-    if best[0] > ctx.baseline.score and not analysis.own_mismatches:
-        return candidate
-    return candidate.change("brackets", text=best[1], replace_chars=best[2])
+        return suggestion
+    if best[0] > baseline(ctx).score and not analysis.own_mismatches:
+        return suggestion
+    return suggestion.change("brackets", text=best[1], replace_chars=best[2])

@@ -1,4 +1,5 @@
-"""Golden fixtures for post-processing: ``tests/unit/fixtures/postprocess/<language>/*.case``.
+"""Golden fixtures for the filters: ``golden/<language>/*.case`` next to this file, each run
+through the whole pipeline.
 
 A case file is a header of ``# key: value`` lines, then sections that start with a line
 ``==== name``: ``prefix``, ``suffix``, ``raw`` and ``expected``. A section's text is every line
@@ -8,7 +9,7 @@ a line break). Header keys:
 * ``language`` (required), ``multiline`` (``true``/``false``, default false);
 * ``replace_suffix_chars`` of the expected result (default 0);
 * ``expected: none`` when the completion must be rejected (no ``expected`` section then);
-* ``filters``: filters that must have changed the text (``Candidate.notes``), ``-`` for none;
+* ``filters``: filters that must have changed the text (``Suggestion.notes``), ``-`` for none;
 * ``crlf: true`` to turn every ``\\n`` into ``\\r\\n`` (the document and the texts);
 * ``description``: what the case is about.
 """
@@ -20,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from qwen_lsp.completion.postprocess import PostContext, run_filters
+from qwen_lsp.completion.postprocess.context import PostContext
+from qwen_lsp.completion.postprocess.pipeline import run_filters
 
-FIXTURES = Path(__file__).parent / "fixtures" / "postprocess"
+FIXTURES = Path(__file__).parent / "golden"
 LANGUAGES = ("python", "javascript", "typescript", "go", "rust", "java", "c", "cpp")
 
 

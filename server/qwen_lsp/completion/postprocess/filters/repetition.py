@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .base import Candidate, PostContext, cut_lines, is_blank, word_chars
+from ..context import PostContext, Suggestion, cut_lines
+from ..textutil import is_blank, word_chars
 
 MAX_LINES = 200
 MAX_BLOCK = 8
@@ -13,19 +14,19 @@ def _meaningful(line: str) -> bool:
     return word_chars(line) >= 3
 
 
-def remove_repetition(candidate: Candidate, ctx: PostContext) -> Candidate | None:
+def remove_repetition(suggestion: Suggestion, ctx: PostContext) -> Suggestion | None:
     """Stop where the completion starts repeating itself.
 
     Small and sampled-greedy models loop: the same line three or more times in a row, a block of
     lines twice in a row, or a first line that copies the line right above the cursor. Such
     repeats are cut, keeping the first occurrence.
     """
-    lines = candidate.text.split("\n")[:MAX_LINES]
+    lines = suggestion.text.split("\n")[:MAX_LINES]
     full = [ctx.line_before + lines[0], *lines[1:]]
     if ctx.at_blank_line_start and _meaningful(full[0]):
         above = next((line for line in reversed(ctx.lines_above[-20:]) if not is_blank(line)), "")
         if above.rstrip() == full[0].rstrip():
-            return cut_lines(candidate, ctx, 0, "repetition")
+            return cut_lines(suggestion, ctx, 0, "repetition")
     cut = len(full)
     for start in range(len(full) - MIN_RUN + 1):
         line = full[start]
@@ -42,5 +43,5 @@ def remove_repetition(candidate: Candidate, ctx: PostContext) -> Candidate | Non
                 cut = min(cut, start + size)
                 break
     if cut >= len(full):
-        return candidate
-    return cut_lines(candidate, ctx, cut, "repetition")
+        return suggestion
+    return cut_lines(suggestion, ctx, cut, "repetition")

@@ -2,8 +2,9 @@
 
 Post-processing is the biggest quality lever of a completion server: the model is asked for the
 middle of a file and answers with the middle plus whatever came next in its mind. The pipeline is
-a fixed sequence of small pure filters ``(Candidate, PostContext) -> Candidate | None`` (None
-rejects); each one lives in ``completion/filters/`` with its own tests and golden fixtures.
+a fixed sequence of small pure filters ``(Suggestion, PostContext) -> Suggestion | None`` (None
+rejects); each one lives in ``filters/<its note>.py``, with its tests in
+``tests/unit/completion/postprocess/filters/test_<its note>.py`` next to the golden fixtures.
 
 The order, and why:
 
@@ -42,39 +43,23 @@ from __future__ import annotations
 
 import logging
 
-from .filters.base import QWEN_STOP_SEQUENCES, Candidate, Filter, PostContext
+from ..planner import PromptPlan
+from ..snapshot import CompletionSnapshot
+from .context import Filter, PostContext, Suggestion
 from .filters.brackets import drop_unbalanced_closers
-from .filters.overlap import trim_prefix_overlap, trim_suffix_overlap
+from .filters.indentation import fix_indentation
+from .filters.line_endings import restore_line_endings
+from .filters.normalise import normalise
+from .filters.prefix_overlap import trim_prefix_overlap
+from .filters.reject_tiny import reject_tiny
 from .filters.repetition import remove_repetition
-from .filters.scope import fix_indentation, keep_first_line, stop_at_scope_end
+from .filters.scope_end import stop_at_scope_end
+from .filters.single_line import keep_first_line
+from .filters.stop_tokens import strip_stop_tokens
+from .filters.suffix_overlap import trim_suffix_overlap
 from .filters.syntax import check_syntax
-from .filters.text import normalise, reject_tiny, restore_line_endings, strip_stop_tokens
-from .planner import PromptPlan
-from .snapshot import CompletionSnapshot
 
 log = logging.getLogger(__name__)
-
-__all__ = [
-    "FILTERS",
-    "QWEN_STOP_SEQUENCES",
-    "Candidate",
-    "Filter",
-    "PostContext",
-    "check_syntax",
-    "drop_unbalanced_closers",
-    "fix_indentation",
-    "keep_first_line",
-    "normalise",
-    "postprocess",
-    "reject_tiny",
-    "remove_repetition",
-    "restore_line_endings",
-    "run_filters",
-    "stop_at_scope_end",
-    "strip_stop_tokens",
-    "trim_prefix_overlap",
-    "trim_suffix_overlap",
-]
 
 MAX_RAW_CHARS = 20_000
 
@@ -94,7 +79,7 @@ FILTERS: tuple[Filter, ...] = (
 )
 
 
-def postprocess(raw_text: str, snapshot: CompletionSnapshot, plan: PromptPlan) -> Candidate | None:
+def postprocess(raw_text: str, snapshot: CompletionSnapshot, plan: PromptPlan) -> Suggestion | None:
     """The suggestion to show for the model's ``raw_text`` at the snapshot's cursor (None when
     nothing is worth showing). The document's tree, when the snapshot has it, lets the syntax
     check reparse incrementally."""
@@ -106,10 +91,10 @@ def postprocess(raw_text: str, snapshot: CompletionSnapshot, plan: PromptPlan) -
         tree=snapshot.tree,
         source_bytes=snapshot.source_bytes,
     )
-    candidate = run_filters(raw_text, ctx)
-    if candidate is not None and candidate.notes:
-        log.debug("post-processing: %s", ", ".join(candidate.notes))
-    return candidate
+    suggestion = run_filters(raw_text, ctx)
+    if suggestion is not None and suggestion.notes:
+        log.debug("post-processing: %s", ", ".join(suggestion.notes))
+    return suggestion
 
 
 def run_filters(
@@ -118,13 +103,13 @@ def run_filters(
     *,
     filters: tuple[Filter, ...] = FILTERS,
     strict: bool = False,
-) -> Candidate | None:
+) -> Suggestion | None:
     """Run ``filters`` in order over the model's ``raw_text``; None when nothing is worth
     showing."""
-    candidate = Candidate(raw_text[:MAX_RAW_CHARS])
+    suggestion = Suggestion(raw_text[:MAX_RAW_CHARS])
     for step in filters:
         try:
-            result = step(candidate, ctx)
+            result = step(suggestion, ctx)
         except Exception:
             if strict:
                 raise
@@ -133,5 +118,5 @@ def run_filters(
         if result is None:
             log.debug("post-processing: rejected by %s", step.__name__)
             return None
-        candidate = result
-    return candidate
+        suggestion = result
+    return suggestion
