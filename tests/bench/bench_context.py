@@ -58,6 +58,7 @@ from qwen_lsp.settings import Settings
 from tests.bench.bm25 import BM25Index, tokens
 from tests.bench.report import percentile, summary_ms, table, write_section
 from tests.bench.resolve import Resolver
+from tests.support.indexing import wait_until_indexed
 
 SEED = 20261123
 WORKSPACE_FILES = 2000
@@ -259,7 +260,7 @@ def process_scan_seconds(ws: Workspace) -> float:
     engine = ContextEngine(Settings(), TokenCounter(), worker_mode="process")
     started = time.perf_counter()
     engine.start([str(ws.root)])
-    engine.wait_until_indexed(300)
+    wait_until_indexed(engine, 300)
     seconds = time.perf_counter() - started
     engine.shutdown()
     return seconds
@@ -561,8 +562,10 @@ def ours_recall(
 ) -> tuple[float, float]:
     """(resolved, name-match) recall of the engine alone with another prompt budget."""
     default = engine.settings
-    engine.settings = dataclasses.replace(
-        default, context=dataclasses.replace(default.context, max_prompt_tokens=budget)
+    engine.configure(
+        dataclasses.replace(
+            default, context=dataclasses.replace(default.context, max_prompt_tokens=budget)
+        )
     )
     planner = planner_for(engine, root)
     hits, totals = [0, 0], [0, 0]
@@ -577,7 +580,7 @@ def ours_recall(
             engine.did_close(doc.uri)
             store.close(doc.uri)
     finally:
-        engine.settings = default
+        engine.configure(default)
     return hits[0] / max(1, totals[0]), hits[1] / max(1, totals[1])
 
 

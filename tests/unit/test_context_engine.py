@@ -15,6 +15,7 @@ from qwen_lsp.context.engine import ContextEngine
 from qwen_lsp.context.tokens import TokenCounter
 from qwen_lsp.documents import Document, DocumentStore
 from qwen_lsp.settings import Settings
+from tests.support.indexing import wait_until_indexed
 from tests.unit.context_samples import FILES, write_workspace
 
 COUNTER = TokenCounter(load_now=True)
@@ -365,7 +366,7 @@ def test_background_mode_analyses_open_documents_after_a_pause(
     engine = ContextEngine(Settings(), COUNTER, store, worker_mode="thread")
     try:
         engine.start([str(root)])
-        assert engine.wait_until_indexed(20)
+        assert wait_until_indexed(engine, 20)
         doc = open_doc(store, engine, root, "pkg/units.py")
         doc.apply_changes([{"text": "def typed_just_now():\n    pass\n"}], 2)
         engine.did_change(doc)

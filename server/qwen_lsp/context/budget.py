@@ -34,7 +34,7 @@ JOIN_TOKENS = 1
 class Item:
     """A rendered snippet ready for selection."""
 
-    key: Hashable  # stable across edits (see ``engine.identity``)
+    key: Hashable  # stable across edits (see ``retrieval.snippet_identity``)
     path: str  # absolute: groups items into one file section
     display_path: str  # as shown after <|file_sep|>
     start_line: int
