@@ -33,7 +33,7 @@ from .documents import Document, DocumentNotOpen, DocumentStore
 from .endpoints import Detection, detect_endpoint, guess_from_url
 from .model.client import ModelClient, TransportName
 from .model.errors import ModelError
-from .notify import MessageGate
+from .notify import MessageThrottle
 from .settings import (
     EndpointSettings,
     Settings,
@@ -102,7 +102,7 @@ class QwenLanguageServer(LanguageServer):
         self.pending_problems: list[str] = list(base_errors)
         self.documents = DocumentStore()
         self.counter = TokenCounter(base_settings.endpoint.model)
-        self.messages = MessageGate()
+        self.messages = MessageThrottle()
         self.model = ModelClient(base_settings.endpoint, self.resolve_transport(base_settings))
         # Context engine (context/engine.py): workspace symbol index built in a background
         # process, cross-file snippets for repo-level prompts, the syntax-aware gate.

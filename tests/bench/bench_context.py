@@ -51,13 +51,13 @@ from qwen_lsp.completion.snapshot import CompletionSnapshot, snapshot_of
 from qwen_lsp.context.engine import ContextEngine
 from qwen_lsp.context.index import FileData, Symbol, WorkspaceIndex, parse
 from qwen_lsp.context.tokens import TokenCounter
-from qwen_lsp.context.window import fit_window
 from qwen_lsp.documents import Document, DocumentStore
 from qwen_lsp.prompts.fim import ContextFile, file_level_prompt, repo_level_prompt
 from qwen_lsp.settings import Settings
 from tests.bench.bm25 import BM25Index, tokens
 from tests.bench.report import percentile, summary_ms, table, write_section
 from tests.bench.resolve import Resolver
+from tests.bench.window_baseline import fit_window
 from tests.support.indexing import wait_until_indexed
 
 SEED = 20261123

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from qwen_lsp.context import local
+from qwen_lsp.context import current_file
 from qwen_lsp.context.budget import Item, Selection, assemble, select
+from qwen_lsp.context.edit_regions import edit_regions
 from qwen_lsp.context.index import WorkspaceIndex, analyze_source
-from qwen_lsp.context.recent import edit_regions
 from qwen_lsp.context.retrieval import (
     CurrentFile,
     module_aliases,
@@ -20,7 +20,7 @@ from qwen_lsp.context.retrieval import (
     weighted_names,
     word_at_cursor,
 )
-from qwen_lsp.context.snippets import brief, module_summary, render_symbol
+from qwen_lsp.context.snippets import module_summary, one_line_summary, render_symbol
 from qwen_lsp.context.tokens import TokenCounter
 from qwen_lsp.documents import Document
 
@@ -42,32 +42,38 @@ def test_window_starts_at_a_statement_and_stays_put_while_typing() -> None:
     text = python_file(200) + "def tail():\n    x = "
     offset = len(text)
     line = text.count("\n")
-    cut = local.cut_window(text, offset, line, 400, 0.15, COUNTER)
+    cut = current_file.cut_window(text, offset, line, 400, 0.15, COUNTER)
     assert cut.prefix_truncated
     assert cut.prefix.startswith("def function_")  # a top-level line, not mid-function
     assert cut.prefix_tokens <= 400
-    sticky = local.sticky_of(text, cut)
+    sticky = current_file.sticky_of(text, cut)
     typed = text + "compute("
-    again = local.cut_window(typed, len(typed), line, 400, 0.15, COUNTER, sticky)
+    again = current_file.cut_window(typed, len(typed), line, 400, 0.15, COUNTER, sticky)
     assert again.start_offset == cut.start_offset  # same first line: shared prompt start
 
 
 def test_window_moves_when_the_cursor_jumps_up() -> None:
     text = python_file(200)
-    end_cut = local.cut_window(text, len(text), text.count("\n"), 300, 0.15, COUNTER)
+    end_cut = current_file.cut_window(text, len(text), text.count("\n"), 300, 0.15, COUNTER)
     offset = text.index("def function_20(")
-    up = local.cut_window(
-        text, offset, text[:offset].count("\n"), 300, 0.15, COUNTER, local.sticky_of(text, end_cut)
+    up = current_file.cut_window(
+        text,
+        offset,
+        text[:offset].count("\n"),
+        300,
+        0.15,
+        COUNTER,
+        current_file.sticky_of(text, end_cut),
     )
     assert up.start_offset < offset and up.start_offset != end_cut.start_offset
 
 
 def test_sticky_start_is_dropped_when_the_text_there_changed() -> None:
     text = python_file(50)
-    cut = local.cut_window(text, len(text), text.count("\n"), 200, 0.15, COUNTER)
-    sticky = local.sticky_of(text, cut)
+    cut = current_file.cut_window(text, len(text), text.count("\n"), 200, 0.15, COUNTER)
+    sticky = current_file.sticky_of(text, cut)
     edited = text[: cut.start_offset] + "# inserted\n" + text[cut.start_offset :]
-    assert local._sticky_offset(edited, len(edited), sticky) is None
+    assert current_file._sticky_offset(edited, len(edited), sticky) is None
 
 
 def test_reused_window_counts_equal_a_fresh_count_through_edits() -> None:
@@ -75,8 +81,8 @@ def test_reused_window_counts_equal_a_fresh_count_through_edits() -> None:
     # any edit above must fall back to counting, so counts always match a from-scratch count.
     text = python_file(200) + "def tail():\n    x = "
     offset, line = len(text), text.count("\n")
-    cut = local.cut_window(text, offset, line, 400, 0.15, COUNTER)
-    sticky = local.sticky_of(text, cut, COUNTER)
+    cut = current_file.cut_window(text, offset, line, 400, 0.15, COUNTER)
+    sticky = current_file.sticky_of(text, cut, COUNTER)
     assert sticky.body and sticky.exact
     edits = [
         lambda t, o: (t[:o] + "compute(", o + 8),  # typing on the cursor line
@@ -88,33 +94,35 @@ def test_reused_window_counts_equal_a_fresh_count_through_edits() -> None:
     for edit in edits:
         text, offset = edit(text, offset)
         line = text[:offset].count("\n")
-        reused = local.cut_window(text, offset, line, 400, 0.15, COUNTER, sticky)
-        fresh = local._cost_from(text[:offset], reused.start_offset, COUNTER, 10**9)
+        reused = current_file.cut_window(text, offset, line, 400, 0.15, COUNTER, sticky)
+        fresh = current_file._cost_from(text[:offset], reused.start_offset, COUNTER, 10**9)
         assert reused.prefix_tokens == fresh
         kept += reused.start_offset == sticky.offset
-        sticky = local.sticky_of(text, reused, COUNTER)
+        sticky = current_file.sticky_of(text, reused, COUNTER)
     assert kept == len(edits)  # the window never moved: every count went through the reuse
 
 
 def test_counts_from_the_estimate_are_not_reused_once_the_tokenizer_is_loaded() -> None:
     estimating = TokenCounter()  # not loaded: character estimate
     text = python_file(100) + "def tail():\n    x = "
-    cut = local.cut_window(text, len(text), text.count("\n"), 400, 0.15, estimating)
-    sticky = local.sticky_of(text, cut, estimating)
+    cut = current_file.cut_window(text, len(text), text.count("\n"), 400, 0.15, estimating)
+    sticky = current_file.sticky_of(text, cut, estimating)
     assert not sticky.exact
     typed = text + "1"
-    again = local.cut_window(typed, len(typed), typed.count("\n"), 400, 0.15, COUNTER, sticky)
+    again = current_file.cut_window(
+        typed, len(typed), typed.count("\n"), 400, 0.15, COUNTER, sticky
+    )
     assert again.start_offset == sticky.offset
-    assert again.prefix_tokens == local._cost_from(typed, again.start_offset, COUNTER, 10**9)
+    assert again.prefix_tokens == current_file._cost_from(typed, again.start_offset, COUNTER, 10**9)
 
 
 def test_suffix_is_cut_before_a_boundary_and_bounded() -> None:
     suffix = "\n    return x\n\n\n" + python_file(40)
-    text, tokens, truncated = local.cut_suffix(suffix, 60, COUNTER)
+    text, tokens, truncated = current_file.cut_suffix(suffix, 60, COUNTER)
     assert truncated and tokens <= 60
     assert text.startswith("\n    return x\n")
     assert not text.rstrip("\n").endswith("total = value")  # not cut mid-function
-    whole, _tokens, cut = local.cut_suffix("\nx = 1\n", 100, COUNTER)
+    whole, _tokens, cut = current_file.cut_suffix("\nx = 1\n", 100, COUNTER)
     assert (whole, cut) == ("\nx = 1\n", False)
 
 
@@ -122,22 +130,22 @@ def test_suffix_end_limits_the_suffix() -> None:
     text = "def f():\n    a = \n    return a\n\ndef g():\n    pass\n"
     offset = text.index("a = ") + 4
     end = text.index("def g")
-    cut = local.cut_window(text, offset, 1, 500, 0.5, COUNTER, suffix_end=end)
+    cut = current_file.cut_window(text, offset, 1, 500, 0.5, COUNTER, suffix_end=end)
     assert cut.suffix == "\n    return a\n\n" and cut.suffix_truncated
 
 
 def test_header_pieces_render_in_file_order_with_elisions() -> None:
     pieces = [
-        local.Piece(40, "class Shape:", "scope"),
-        local.Piece(0, "import os", "import"),
-        local.Piece(1, "import sys", "import"),
-        local.Piece(10, "def helper():\n    return 1", "definition"),
+        current_file.Piece(40, "class Shape:", "scope"),
+        current_file.Piece(0, "import os", "import"),
+        current_file.Piece(1, "import sys", "import"),
+        current_file.Piece(10, "def helper():\n    return 1", "definition"),
     ]
-    rendered = local.render_pieces(pieces, "#")
+    rendered = current_file.render_pieces(pieces, "#")
     assert (
         rendered == "import os\nimport sys\n# ...\ndef helper():\n    return 1\n# ...\nclass Shape:"
     )
-    assert local.with_header("import os", "    x = 1\n    y", "#") == (
+    assert current_file.with_header("import os", "    x = 1\n    y", "#") == (
         "import os\n    # ...\n    x = 1\n    y"
     )
 
@@ -234,7 +242,7 @@ def test_python_class_skeleton_and_method_under_its_class() -> None:
     assert render_symbol(by_name(symbols, "short"), PY, symbols, "python").text == (
         "def short(x):\n    return x + 1"
     )
-    assert brief(by_name(symbols, "add"), PY, symbols, "python") == (
+    assert one_line_summary(by_name(symbols, "add"), PY, symbols, "python") == (
         "class Store:\n    def add(self, item): ..."
     )
 

@@ -1,7 +1,7 @@
 from qwen_lsp.completion.gate import decide
-from qwen_lsp.completion.streaming import StreamStop
+from qwen_lsp.completion.stream_stop import StreamStop
 from qwen_lsp.context.tokens import TokenCounter
-from qwen_lsp.context.window import fit_window
+from tests.bench.window_baseline import fit_window
 
 COUNTER = TokenCounter(load_now=True)
 

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..syntax.analysis import string_or_comment_at, table_for_tree
+from ..syntax.lexical import string_or_comment_at
+from ..syntax.nodes import node_types_for
 from .snapshot import CompletionSnapshot
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def refine_with_syntax(
     grammar for) the text decision stands."""
     if tree is None or not decision.complete:
         return decision
-    table = table_for_tree(tree, language_id)
+    table = node_types_for(tree, language_id)
     if table is None:
         return decision
     if _inside_word(tree, byte, table.identifiers):

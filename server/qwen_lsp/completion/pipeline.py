@@ -21,7 +21,7 @@ from .planner import PromptPlan, PromptPlanner
 from .postprocess.pipeline import postprocess
 from .snapshot import CompletionSnapshot
 from .stats import EngineStats
-from .streaming import StreamStop
+from .stream_stop import StreamStop
 
 log = logging.getLogger(__name__)
 

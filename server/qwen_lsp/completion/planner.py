@@ -11,7 +11,7 @@ from ..prompts.chat import fim_chat_messages
 from ..prompts.fim import STOP_TOKENS, ContextFile, file_level_prompt, repo_level_prompt
 from ..settings import Settings
 from .snapshot import CompletionSnapshot
-from .streaming import indent_width
+from .stream_stop import indent_width
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,9 @@ def _sticky(
     return Selection(tuple(chosen), _cost(chosen, count), previous.floor)
 
 
-def merged(selection: Selection, items: Sequence[Item], count: Callable[[str], int]) -> Selection:
+def merge_selection(
+    selection: Selection, items: Sequence[Item], count: Callable[[str], int]
+) -> Selection:
     """The selection with ``items`` (re-rendered or dropped members) in place of the old."""
     return replace(selection, items=tuple(items), tokens=_cost(items, count))  # floor kept
 

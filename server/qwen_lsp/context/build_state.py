@@ -8,20 +8,20 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from ..syntax.analysis import enclosing_scopes
-from . import local
+from ..syntax.scopes import Scope, scopes_at
+from . import current_file
 from .budget import Selection
 from .bundle import CursorSnapshot
-from .live import DocAnalysis
+from .open_documents import DocAnalysis
 
 
 @dataclass
 class Session:
     """What the previous request of a document chose (for a stable prompt start)."""
 
-    sticky: local.StickyStart | None = None
+    sticky: current_file.StickyStart | None = None
     selection: Selection = field(default_factory=lambda: Selection((), 0))  # prompt order
-    header: dict[Hashable, local.Piece] = field(default_factory=dict)  # definitions shown
+    header: dict[Hashable, current_file.Piece] = field(default_factory=dict)  # definitions shown
     cursor_line: int = -1
     fresh: bool = True  # this request starts a new ordering (new session, or the window moved)
 
@@ -51,7 +51,7 @@ class BuildState:
     relevant: tuple[Hashable, frozenset[str]] = (None, frozenset())
 
     @cached_property
-    def scopes(self) -> list[Any]:
+    def scopes(self) -> list[Scope]:
         """The enclosing scopes at the cursor (three parts of the build ask)."""
         request = self.request
         if request.tree is None or request.source_bytes is None:
@@ -59,19 +59,6 @@ class BuildState:
         return scopes_at(
             request.tree, request.source_bytes, request.cursor_byte, request.language_id
         )
-
-
-def scopes_at(tree: Any, source: bytes, byte: int, language_id: str) -> list[Any]:
-    """Enclosing scopes at the cursor. After trailing blanks (``return |``) the tree may put
-    the cursor in no node; the end of the line's last token is inside the same scopes."""
-    scopes = enclosing_scopes(tree, source, byte, language_id=language_id)
-    if scopes:
-        return scopes
-    line_start = source.rfind(b"\n", 0, byte) + 1
-    last_token_end = line_start + len(source[line_start:byte].rstrip())
-    if line_start < last_token_end < byte:
-        return enclosing_scopes(tree, source, last_token_end, language_id=language_id)
-    return scopes
 
 
 def relevant_names(uri: str, analysis: DocAnalysis | None) -> tuple[Hashable, frozenset[str]]:

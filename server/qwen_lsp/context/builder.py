@@ -1,7 +1,7 @@
 """The prompt's context for one request, within a token budget.
 
 1. the window around the cursor, cut at syntax boundaries and kept stable between keystrokes
-   (``local.py``, with the document's session);
+   (``current_file.py``, with the document's session);
 2. names near the cursor, in the enclosing scopes' headers, imported, or frequent in the file,
    and their definitions, module summaries and recent edits (``candidates.py``);
 3. the current file's own definitions and imports in a sparse header above the window
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from ..documents import DocumentStore
 from ..syntax.languages import line_comment_for
-from . import local
+from . import current_file
 from .budget import Selection, assemble, select
 from .build_state import BuildState, BuildStats, Session, relevant_names
 from .bundle import ContextBundle, CursorSnapshot
@@ -89,7 +89,7 @@ class ContextBuilder:
     def _window_only(
         self, request: CursorSnapshot, budget: int, suffix_share: float
     ) -> ContextBundle:
-        cut = local.cut_window(
+        cut = current_file.cut_window(
             request.text,
             request.offset,
             request.prefix.count("\n"),
@@ -127,7 +127,7 @@ class ContextBuilder:
         selection = Selection((), 0)
         if cross_file:
             # Quantised, so that typing (which grows the window) does not change what fits.
-            used = _step_up(prefix_tokens + cut.suffix_tokens)
+            used = _quantise_tokens(prefix_tokens + cut.suffix_tokens)
             others = [c for c in candidates if c.path != path]
             selection = self._select(state, others, budget - max(local_budget, used))
         self._remember(session, request.text, cut, selection, cursor_line)
@@ -135,7 +135,7 @@ class ContextBuilder:
         stats = state.stats
         stats.files, stats.snippets = len(files), len(selection.items)
         stats.context_tokens = selection.tokens
-        prefix = local.with_header(header, cut.prefix, comment)
+        prefix = current_file.with_header(header, cut.prefix, comment)
         bundle = ContextBundle(
             prefix, cut.suffix, prefix_tokens, cut.suffix_tokens, files, selection.tokens
         )
@@ -143,13 +143,13 @@ class ContextBuilder:
 
     def _window(
         self, state: BuildState, local_budget: int, suffix_share: float
-    ) -> tuple[local.WindowCut, int]:
+    ) -> tuple[current_file.WindowCut, int]:
         """The window, and the header budget when the window leaves part of the file out."""
         request = state.request
         suffix_end = _suffix_end(state)
 
-        def cut_with(budget: int) -> local.WindowCut:
-            return local.cut_window(
+        def cut_with(budget: int) -> current_file.WindowCut:
+            return current_file.cut_window(
                 request.text,
                 request.offset,
                 request.cursor_line,
@@ -195,11 +195,11 @@ class ContextBuilder:
         self,
         session: Session,
         text: str,
-        cut: local.WindowCut,
+        cut: current_file.WindowCut,
         selection: Selection,
         cursor_line: int,
     ) -> None:
-        session.sticky = local.sticky_of(text, cut, self.counter)
+        session.sticky = current_file.sticky_of(text, cut, self.counter)
         session.selection = selection
         session.cursor_line = cursor_line
 
@@ -230,5 +230,5 @@ def _suffix_end(state: BuildState) -> int | None:
     return None
 
 
-def _step_up(tokens: int) -> int:
+def _quantise_tokens(tokens: int) -> int:
     return -(-tokens // BUDGET_STEP) * BUDGET_STEP

@@ -7,14 +7,14 @@ from __future__ import annotations
 import os
 
 from ..documents import Document, DocumentStore
-from ..syntax.analysis import identifiers_near
-from . import local
+from ..syntax.definitions import identifiers_near
+from . import current_file
 from .build_state import BuildState
 from .bundle import CursorSnapshot
+from .edit_regions import edit_regions
 from .index import PACKAGE_FILES, analyze_source
 from .index_service import IndexService
-from .live import DocAnalysis
-from .recent import edit_regions
+from .open_documents import DocAnalysis
 from .retrieval import (
     CurrentFile,
     SnippetCandidate,
@@ -73,7 +73,7 @@ class CandidateFinder:
         live.set_analysis(request.uri, analysis)
         return analysis
 
-    def find(self, state: BuildState, cut: local.WindowCut) -> list[SnippetCandidate]:
+    def find(self, state: BuildState, cut: current_file.WindowCut) -> list[SnippetCandidate]:
         """Candidates for the request, best first: definitions and module summaries (at most
         ``MAX_CANDIDATES``), then other open documents' recent edits."""
         request, path, analysis = state.request, state.path, state.analysis
@@ -127,7 +127,7 @@ class CandidateFinder:
         ranked += self._edit_candidates(request.uri)
         return ranked
 
-    def own_edits(self, state: BuildState, cut: local.WindowCut) -> list[SnippetCandidate]:
+    def own_edits(self, state: BuildState, cut: current_file.WindowCut) -> list[SnippetCandidate]:
         """This document's recently edited regions outside the window (for the header)."""
         doc = self._document(state.request)
         path = state.path

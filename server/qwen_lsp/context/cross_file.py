@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
-from .budget import Item, Selection, merged
+from .budget import Item, Selection, merge_selection
 from .build_state import BuildState
 from .file_policy import is_secret_path
 from .index import CONTAINER_KINDS
@@ -91,7 +91,7 @@ def drop_redundant(
         out.append(item)
     if len(out) == len(selection.items):
         return selection
-    return merged(selection, out, counter.count_piece)
+    return merge_selection(selection, out, counter.count_piece)
 
 
 def _inside_shown(

@@ -20,7 +20,7 @@ from .bundle import ContextBundle, CursorSnapshot
 from .file_policy import FilePolicy
 from .index import WorkspaceIndex
 from .index_service import IndexService
-from .live import OpenDocuments
+from .open_documents import OpenDocuments
 from .sources import SourceCache
 from .tokens import TokenCounter
 

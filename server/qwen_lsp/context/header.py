@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
-from . import local
+from . import current_file
 from .build_state import BuildState
-from .live import DocAnalysis
+from .open_documents import DocAnalysis
 from .retrieval import SnippetCandidate, snippet_identity
 from .sources import SourceCache
 from .tokens import TokenCounter
@@ -16,7 +16,7 @@ from .tokens import TokenCounter
 
 def header_for(
     state: BuildState,
-    cut: local.WindowCut,
+    cut: current_file.WindowCut,
     candidates: Sequence[SnippetCandidate],
     budget: int,
     comment: str,
@@ -40,32 +40,34 @@ def header_for(
     )
     used += sum(counter.count_piece(p.text) + 2 for p in definitions.values())
     pieces = [*imports, *sorted(definitions.values(), key=lambda p: p.start_line)]
-    above = local.render_pieces(pieces, comment)
-    scope_text = local.render_pieces(_without_overlaps(scopes), comment)
+    above = current_file.render_pieces(pieces, comment)
+    scope_text = current_file.render_pieces(_without_overlaps(scopes), comment)
     header_text = "\n".join(part for part in (above, scope_text) if part)
     if above and scope_text:
-        header_text = f"{above}\n{local.elision(comment)}\n{scope_text}"
+        header_text = f"{above}\n{current_file.elision(comment)}\n{scope_text}"
     state.stats.header_pieces = len(pieces) + len(scopes)
     header_tokens = used + (counter.count_piece(comment + " ...") + 2 if header_text else 0)
     return header_text, header_tokens
 
 
-def _import_pieces(analysis: DocAnalysis | None, cut: local.WindowCut) -> list[local.Piece]:
+def _import_pieces(
+    analysis: DocAnalysis | None, cut: current_file.WindowCut
+) -> list[current_file.Piece]:
     if analysis is None:
         return []
     return [
-        local.Piece(imp.start_line, imp.text, "import")
+        current_file.Piece(imp.start_line, imp.text, "import")
         for imp in analysis.data.imports
         if imp.end_line < cut.start_line and imp.text not in cut.prefix
     ]
 
 
-def _scope_pieces(state: BuildState, cut: local.WindowCut) -> list[local.Piece]:
+def _scope_pieces(state: BuildState, cut: current_file.WindowCut) -> list[current_file.Piece]:
     request = state.request
     if request.tree is None or request.source_bytes is None:
         return []
     return [
-        local.Piece(scope.start_line, scope.header, "scope")
+        current_file.Piece(scope.start_line, scope.header, "scope")
         for scope in state.scopes
         if scope.start_line < cut.start_line
     ]
@@ -73,18 +75,18 @@ def _scope_pieces(state: BuildState, cut: local.WindowCut) -> list[local.Piece]:
 
 def _definition_pieces(
     state: BuildState,
-    cut: local.WindowCut,
+    cut: current_file.WindowCut,
     candidates: Sequence[SnippetCandidate],
     budget: int,
-    scopes: Sequence[local.Piece],
+    scopes: Sequence[current_file.Piece],
     sources: SourceCache,
     counter: TokenCounter,
-) -> dict[Hashable, local.Piece]:
+) -> dict[Hashable, current_file.Piece]:
     """This file's definitions outside the window. While typing, the ones shown last time
     stay (the header precedes the window: changing it costs the window's cache) and new
     ones join while room is left."""
     request, analysis, session = state.request, state.analysis, state.session
-    chosen: dict[Hashable, local.Piece] = {}
+    chosen: dict[Hashable, current_file.Piece] = {}
     used = 0
     if not session.fresh:
         for key, piece in session.header.items():
@@ -116,7 +118,7 @@ def _definition_pieces(
         cost = counter.count_piece(text) + 2
         if any(text in p.text for p in scopes) or used + cost > budget:
             continue
-        chosen[snippet_identity(cand)] = local.Piece(
+        chosen[snippet_identity(cand)] = current_file.Piece(
             cand.start_line, text, "definition", cand.end_line
         )
         used += cost
@@ -124,10 +126,10 @@ def _definition_pieces(
     return chosen
 
 
-def _without_overlaps(pieces: Sequence[local.Piece]) -> list[local.Piece]:
+def _without_overlaps(pieces: Sequence[current_file.Piece]) -> list[current_file.Piece]:
     """Drop pieces whose text another piece already contains (a scope header inside a
     definition shown in full)."""
-    out: list[local.Piece] = []
+    out: list[current_file.Piece] = []
     for piece in sorted(pieces, key=lambda p: (p.start_line, -len(p.text))):
         if any(piece.text in other.text for other in out):
             continue

@@ -19,7 +19,7 @@ from ..documents import Document, DocumentStore
 from ..settings import ContextSettings, Settings
 from .file_policy import FilePolicy, is_secret_path
 from .index import FileData, WorkspaceIndex
-from .live import OpenDocuments
+from .open_documents import OpenDocuments
 from .worker import IndexWorker
 
 log = logging.getLogger(__name__)

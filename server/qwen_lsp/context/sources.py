@@ -15,7 +15,7 @@ from typing import Any
 
 from .index import CONTAINER_KINDS, Symbol
 from .index_service import IndexService
-from .snippets import brief, module_summary, render_symbol
+from .snippets import module_summary, one_line_summary, render_symbol
 
 FILE_CACHE_BYTES = 16 * 1024 * 1024
 RENDER_CACHE_ITEMS = 4096
@@ -112,7 +112,7 @@ class SourceCache:
         if text is None:
             lang = self.language_of(symbol.path, language_id)
             if one_line:
-                text = brief(symbol, source, symbols, lang)
+                text = one_line_summary(symbol, source, symbols, lang)
             else:
                 text = render_symbol(symbol, source, symbols, lang, relevant=relevant_names).text
             self._render_cache[key] = text

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .tokens import TokenCounter
-from .window import take_suffix_lines
 
 # A fresh window fills this share of its budget, leaving room to type before it must move.
 WINDOW_SLACK = 0.85
@@ -297,3 +296,21 @@ def with_header(header: str, window_prefix: str, comment: str) -> str:
         return window_prefix
     first = next((ln for ln in window_prefix.split("\n", 8) if ln.strip()), "")
     return f"{header}\n{elision(comment, _indent_str(first))}\n{window_prefix}"
+
+
+def take_suffix_lines(suffix: str, budget: int, counter: TokenCounter) -> tuple[str, int]:
+    """The longest head of ``suffix`` ending at a line end that fits ``budget`` tokens."""
+    if budget <= 0:
+        return "", 0
+    end = suffix.find("\n")
+    end = len(suffix) if end < 0 else end + 1
+    used = counter.count_piece(suffix[:end])
+    while end < len(suffix):
+        nxt = suffix.find("\n", end)
+        nxt = len(suffix) if nxt < 0 else nxt + 1
+        cost = counter.count_piece(suffix[end:nxt])
+        if used + cost > budget:
+            break
+        used += cost
+        end = nxt
+    return suffix[:end], used

@@ -1,4 +1,4 @@
-"""Open documents' background analysis scheduling (context/live.py), with its real thread."""
+"""Open documents' background analysis scheduling, with its real thread."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from qwen_lsp.context import live
-from qwen_lsp.context.live import OpenDocuments
+from qwen_lsp.context import open_documents
+from qwen_lsp.context.open_documents import OpenDocuments
 
 
 @pytest.fixture
 def documents(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(live, "ANALYSIS_DELAY_S", 0.1)
+    monkeypatch.setattr(open_documents, "ANALYSIS_DELAY_S", 0.1)
     docs = OpenDocuments()
     sent: list[dict[str, Any]] = []
     docs.send = sent.append

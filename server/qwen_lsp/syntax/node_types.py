@@ -1,6 +1,6 @@
-"""Per-language node-type tables: scopes, block bodies, block openers, strings, comments, names.
+"""Per-language node types: scopes, block bodies, block openers, strings, comments, names.
 
-Queries (``queries/<name>.scm``) find definitions and imports over a whole file; these tables
+Queries (``queries/<name>.scm``) find definitions and imports over a whole file; these sets
 answer the cheap local questions (what encloses the cursor, is it inside a string, does this line
 open a block) by walking parents from one node, which costs microseconds.
 """
@@ -25,7 +25,7 @@ _COMMON_KEYWORDS = frozenset(
 
 
 @dataclass(frozen=True)
-class SyntaxTable:
+class NodeTypes:
     """What the analysis needs to know about one grammar's node types."""
 
     query_file: str
@@ -55,7 +55,7 @@ def _f(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
-_PYTHON = SyntaxTable(
+_PYTHON = NodeTypes(
     query_file="python",
     scopes={
         "function_definition": "function",
@@ -127,7 +127,7 @@ _JS_IDENTIFIERS = _f(
     "shorthand_property_identifier_pattern",
     "private_property_identifier",
 )
-_JAVASCRIPT = SyntaxTable(
+_JAVASCRIPT = NodeTypes(
     query_file="javascript",
     scopes=_JS_SCOPES,
     blocks=_JS_BLOCKS,
@@ -137,7 +137,7 @@ _JAVASCRIPT = SyntaxTable(
     identifiers=_JS_IDENTIFIERS,
     wrappers=_f("export_statement"),
 )
-_TYPESCRIPT = SyntaxTable(
+_TYPESCRIPT = NodeTypes(
     query_file="typescript",
     scopes={
         **_JS_SCOPES,
@@ -156,7 +156,7 @@ _TYPESCRIPT = SyntaxTable(
     wrappers=_f("export_statement", "ambient_declaration"),
 )
 
-_GO = SyntaxTable(
+_GO = NodeTypes(
     query_file="go",
     scopes={
         "function_declaration": "function",
@@ -188,7 +188,7 @@ _GO = SyntaxTable(
     identifiers=_f("identifier", "type_identifier", "field_identifier", "package_identifier"),
 )
 
-_RUST = SyntaxTable(
+_RUST = NodeTypes(
     query_file="rust",
     scopes={
         "function_item": "function",
@@ -222,7 +222,7 @@ _RUST = SyntaxTable(
     identifiers=_f("identifier", "type_identifier", "field_identifier"),
 )
 
-_JAVA = SyntaxTable(
+_JAVA = NodeTypes(
     query_file="java",
     scopes={
         "class_declaration": "class",
@@ -287,7 +287,7 @@ _C_OPENERS = _f(
 )
 _C_STRINGS = _f("string_literal", "char_literal", "system_lib_string", "string_content")
 _C_IDENTIFIERS = _f("identifier", "type_identifier", "field_identifier")
-_C = SyntaxTable(
+_C = NodeTypes(
     query_file="c",
     scopes=_C_SCOPES,
     blocks=_f("compound_statement", "field_declaration_list", "enumerator_list"),
@@ -296,7 +296,7 @@ _C = SyntaxTable(
     comments=_f("comment"),
     identifiers=_C_IDENTIFIERS,
 )
-_CPP = SyntaxTable(
+_CPP = NodeTypes(
     query_file="cpp",
     scopes={
         **_C_SCOPES,
@@ -315,7 +315,7 @@ _CPP = SyntaxTable(
     wrappers=_f("template_declaration"),
 )
 
-_BASH = SyntaxTable(
+_BASH = NodeTypes(
     query_file="bash",
     scopes={"function_definition": "function"},
     blocks=_f("compound_statement", "do_group"),
@@ -335,7 +335,7 @@ _BASH = SyntaxTable(
     keywords=_COMMON_KEYWORDS | _f("then", "fi", "done", "esac", "local", "export", "echo"),
 )
 
-_RUBY = SyntaxTable(
+_RUBY = NodeTypes(
     query_file="ruby",
     scopes={
         "method": "method",
@@ -370,7 +370,7 @@ _RUBY = SyntaxTable(
     containers=_f("class", "module"),
 )
 
-_PHP = SyntaxTable(
+_PHP = NodeTypes(
     query_file="php",
     scopes={
         "function_definition": "function",
@@ -407,7 +407,7 @@ _PHP = SyntaxTable(
     identifiers=_f("name", "variable_name"),
 )
 
-_CSHARP = SyntaxTable(
+_CSHARP = NodeTypes(
     query_file="csharp",
     scopes={
         "class_declaration": "class",
@@ -456,7 +456,7 @@ _CSHARP = SyntaxTable(
     identifiers=_f("identifier"),
 )
 
-_LUA = SyntaxTable(
+_LUA = NodeTypes(
     query_file="lua",
     scopes={"function_declaration": "function", "function_definition": "function"},
     blocks=_f("block"),
@@ -478,7 +478,7 @@ _LUA = SyntaxTable(
 )
 
 # Canonical language id (syntax.languages) -> table.
-TABLES: dict[str, SyntaxTable] = {
+NODE_TYPES: dict[str, NodeTypes] = {
     "python": _PYTHON,
     "javascript": _JAVASCRIPT,
     "javascriptreact": _JAVASCRIPT,
@@ -495,7 +495,3 @@ TABLES: dict[str, SyntaxTable] = {
     "csharp": _CSHARP,
     "lua": _LUA,
 }
-
-
-def table_for(language_id: str) -> SyntaxTable | None:
-    return TABLES.get(language_id)

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from tree_sitter import Parser
 
 from qwen_lsp.syntax.languages import SPECS, get_language, language_id_for
+from qwen_lsp.syntax.node_types import NODE_TYPES
 from qwen_lsp.syntax.queries import SECTIONS, load_query, query_source
-from qwen_lsp.syntax.tables import TABLES
 from qwen_lsp.syntax.tree import IncrementalTree, advance_point, compute_edit, point_of
 
 
@@ -77,14 +77,14 @@ def test_every_grammar_loads_and_has_tables(language_id: str) -> None:
     assert language is not None, f"grammar for {language_id} did not load"
     tree = Parser(language).parse(b"x")
     assert tree.root_node is not None
-    assert language_id in TABLES
+    assert language_id in NODE_TYPES
 
 
-@pytest.mark.parametrize("language_id", sorted(TABLES))
+@pytest.mark.parametrize("language_id", sorted(NODE_TYPES))
 def test_every_query_section_compiles(language_id: str) -> None:
     language = get_language(language_id)
     assert language is not None
-    name = TABLES[language_id].query_file
+    name = NODE_TYPES[language_id].query_file
     for section in SECTIONS:
         assert query_source(name).get(section), f"{name}.scm has no {section} section"
         assert load_query(language, name, section) is not None, f"{name}/{section}"
@@ -92,7 +92,7 @@ def test_every_query_section_compiles(language_id: str) -> None:
 
 def test_every_table_node_type_exists_in_its_grammar() -> None:
     problems = []
-    for language_id, table in TABLES.items():
+    for language_id, table in NODE_TYPES.items():
         language = get_language(language_id)
         assert language is not None
         groups = (table.scopes.keys(), table.blocks, table.openers, table.strings, table.comments)

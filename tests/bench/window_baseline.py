@@ -1,10 +1,13 @@
-"""The current file's prefix/suffix window, cut at line boundaries to fit a token budget."""
+"""The plain prefix/suffix window, cut at line boundaries to fit a token budget: the
+"prefix/suffix only" baseline of the context bench (the server cuts its window with
+``qwen_lsp.context.current_file.cut_window``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .tokens import TokenCounter
+from qwen_lsp.context.current_file import take_suffix_lines
+from qwen_lsp.context.tokens import TokenCounter
 
 
 @dataclass(frozen=True)
@@ -36,24 +39,6 @@ def take_prefix_lines(prefix: str, budget: int, counter: TokenCounter) -> tuple[
         used += cost
         cut = start
     return prefix[cut:], used
-
-
-def take_suffix_lines(suffix: str, budget: int, counter: TokenCounter) -> tuple[str, int]:
-    """The longest head of ``suffix`` ending at a line end that fits ``budget`` tokens."""
-    if budget <= 0:
-        return "", 0
-    end = suffix.find("\n")
-    end = len(suffix) if end < 0 else end + 1
-    used = counter.count_piece(suffix[:end])
-    while end < len(suffix):
-        nxt = suffix.find("\n", end)
-        nxt = len(suffix) if nxt < 0 else nxt + 1
-        cost = counter.count_piece(suffix[end:nxt])
-        if used + cost > budget:
-            break
-        used += cost
-        end = nxt
-    return suffix[:end], used
 
 
 def fit_window(
