@@ -49,3 +49,13 @@ def test_without_a_tree_the_text_decision_stands() -> None:
     text = "Notes on Point:\nuse area_of_circle(2) for "
     snapshot = CompletionSnapshot("file:///n.txt", text, len(text), "plaintext", None, 1)
     assert decide_at(snapshot) == decide("use area_of_circle(2) for ", "", "Notes on Point:")
+
+
+def test_gate_inside_identifier_declines():
+    assert not decide("    pri", "nt(x)", "").complete
+
+
+def test_gate_multiline_after_block_opener_and_on_empty_line():
+    assert decide("def f(x):", "", "").multiline
+    assert decide("    ", "", "def f(x):").multiline
+    assert not decide("x = foo(", "a)", "").multiline

@@ -21,7 +21,7 @@ import pytest
 
 from tests.support.fake_openai import FakeOpenAI, RecordedRequest, Reply
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PROMPT = {"model": "qwen-test", "prompt": "def add(a, b):\n    return "}
 CHAT = {"model": "qwen-test", "messages": [{"role": "user", "content": "hi"}]}
 

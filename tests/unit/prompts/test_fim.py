@@ -1,4 +1,7 @@
-from qwen_lsp.prompts.chat import HOLE, fim_chat_messages
+"""Qwen's FIM formats (file and repo level), their stop tokens, forged structure refused."""
+
+from __future__ import annotations
+
 from qwen_lsp.prompts.fim import STOP_TOKENS, ContextFile, file_level_prompt, repo_level_prompt
 
 
@@ -50,9 +53,3 @@ def test_stop_tokens_cover_qwen_specials():
         "<|im_end|>",
     ):
         assert token in STOP_TOKENS
-
-
-def test_chat_messages_mark_the_hole():
-    system, user = fim_chat_messages("a = ", "\nb = 2", "python", "m.py")
-    assert system["role"] == "system" and user["role"] == "user"
-    assert f"a = {HOLE}\nb = 2" in user["content"]

@@ -1,5 +1,7 @@
-from qwen_lsp.completion.gate import decide
-from qwen_lsp.completion.stream_stop import StreamStop
+"""The context bench's prefix/suffix-only baseline window."""
+
+from __future__ import annotations
+
 from qwen_lsp.context.tokens import TokenCounter
 from tests.bench.window_baseline import fit_window
 
@@ -22,25 +24,3 @@ def test_small_file_fits_whole():
     window = fit_window("a = 1\nb = ", "\nc = 3\n", 1000, 0.25, COUNTER)
     assert (window.prefix, window.suffix) == ("a = 1\nb = ", "\nc = 3\n")
     assert not window.prefix_truncated
-
-
-def test_gate_inside_identifier_declines():
-    assert not decide("    pri", "nt(x)", "").complete
-
-
-def test_gate_multiline_after_block_opener_and_on_empty_line():
-    assert decide("def f(x):", "", "").multiline
-    assert decide("    ", "", "def f(x):").multiline
-    assert not decide("x = foo(", "a)", "").multiline
-
-
-def test_stream_stop_single_line_stops_at_first_code_line_end():
-    stop = StreamStop(multiline=False, base_indent=0)
-    assert not stop.feed("foo(")
-    assert stop.feed("a)\nbar")
-
-
-def test_stream_stop_multiline_stops_when_scope_ends():
-    stop = StreamStop(multiline=True, base_indent=4)
-    assert not stop.feed("\n    x = 1\n    return x\n")
-    assert stop.feed("def other():\n")
