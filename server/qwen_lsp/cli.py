@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument("--base-url", help="override endpoint.base_url")
     doctor.add_argument("--model", help="override endpoint.model")
+    doctor.add_argument("--json", action="store_true", help="print the checks as one JSON object")
     return parser
 
 
@@ -53,10 +55,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "doctor":
         from .doctor import run_doctor
 
-        return run_doctor(settings, problems, base_url=args.base_url, model=args.model)
+        return run_doctor(
+            settings, problems, base_url=args.base_url, model=args.model, as_json=args.json
+        )
+    # Importing pygls and lsprotocol creates hundreds of thousands of objects that live as long
+    # as the process; the cyclic collector would traverse them over and over while they are
+    # made. Collect nothing until they exist, then freeze them: later collections (while
+    # typing) skip them too.
+    gc.disable()
     from .server import build_server
 
     server = build_server(settings, problems)
+    gc.freeze()
+    gc.enable()
     if args.tcp:
         host, port = args.tcp
         server.start_tcp(host, port)

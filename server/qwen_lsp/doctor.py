@@ -2,13 +2,15 @@
 
 It prints the effective settings (secrets masked) and where they came from, the detected server
 and transport, whether the model is served, then sends one real FIM request and shows what came
-back. Exit status 0 when nothing failed (warnings allowed), 1 otherwise.
+back. Exit status 0 when nothing failed (warnings allowed), 1 otherwise. ``--json`` prints the
+same checks as one JSON object (for tools: Neovim's ``:checkhealth qwen-lsp`` reads it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 import json
 import os
 import sys
@@ -17,7 +19,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
-from .endpoints import Detection, detect_endpoint
+from . import __version__
+from .endpoints import PROBE_TIMEOUT_S, Detection, detect_endpoint, root_url
 from .model.client import GenerationRequest, ModelClient, TransportName
 from .model.errors import ModelError
 from .prompts.chat import fim_chat_messages
@@ -39,11 +42,16 @@ SWITCH_TRANSPORT = "set endpoint.transport (completions | chat | infill | ollama
 class Report:
     """Marked lines on ``out``; counts failures (warnings do not fail the run)."""
 
+    LEVELS = {"·": "info", "✓": "ok", "!": "warning", "✗": "error", " ": "detail"}
+
     def __init__(self, out: TextIO):
         self.out = out
         self.failures = 0
+        self.entries: list[dict[str, str]] = []  # what --json prints
+        self.facts: dict[str, Any] = {"endpoint": "not checked", "fim": "not checked"}
 
     def line(self, mark: str, text: str) -> None:
+        self.entries.append({"level": self.LEVELS.get(mark, "info"), "text": text})
         print(f"{mark} {text}", file=self.out, flush=True)
 
     def info(self, text: str) -> None:
@@ -71,6 +79,7 @@ def run_doctor(
     base_url: str | None = None,
     model: str | None = None,
     out: TextIO = sys.stdout,
+    as_json: bool = False,
 ) -> int:
     endpoint = settings.endpoint
     if base_url:
@@ -78,7 +87,20 @@ def run_doctor(
     if model:
         endpoint = dataclasses.replace(endpoint, model=model)
     settings = dataclasses.replace(settings, endpoint=endpoint)
-    return asyncio.run(_doctor(settings, problems, out))
+    if not as_json:
+        return asyncio.run(_doctor(settings, problems, Report(out)))
+    report = Report(io.StringIO())
+    code = asyncio.run(_doctor(settings, problems, report))
+    summary = {
+        "version": __version__,
+        "ok": code == 0,
+        "base_url": mask_url(settings.endpoint.base_url),
+        "model": settings.endpoint.model,
+        **report.facts,
+        "checks": report.entries,
+    }
+    print(json.dumps(summary, indent=2), file=out)
+    return code
 
 
 def mask_url(url: str) -> str:
@@ -117,16 +139,48 @@ def _check_settings(report: Report, settings: Settings, problems: Sequence[str])
     return not unusable
 
 
-def _report_detection(report: Report, detection: Detection, endpoint: EndpointSettings) -> None:
-    if detection.reachable is False:
+async def _report_detection(
+    report: Report, detection: Detection, endpoint: EndpointSettings
+) -> bool:
+    """Report the probe; False when there is nothing to send a request to."""
+    busy = detection.reachable is False and await accepts_connections(endpoint)
+    if busy:
+        report.facts["endpoint"] = "busy"
+        report.warn(
+            f"endpoint: {endpoint.base_url} accepted the connection but did not answer within "
+            f"{PROBE_TIMEOUT_S:g} s: the model server is busy (a long prompt, another "
+            "client's request) or still loading the model; the request below waits up to "
+            f"endpoint.timeout_s = {endpoint.timeout_s:g} s"
+        )
+    elif detection.reachable is False:
+        report.facts["endpoint"] = "unreachable"
         report.fail(
             f"endpoint: {endpoint.base_url} does not answer",
             explain(ModelError("connection", ""), detection, endpoint),
         )
     else:
+        report.facts["endpoint"] = "ok"
+        report.facts["transport"] = detection.transport
         report.ok(f"endpoint: {detection.describe()}")
     for note in detection.notes:
         report.detail(note)
+    return detection.reachable is not False or busy
+
+
+async def accepts_connections(endpoint: EndpointSettings) -> bool:
+    """Whether the endpoint's host takes a TCP connection (a busy server does, a stopped one
+    does not). Unknown behind a proxy: False."""
+    if endpoint.proxy:
+        return False
+    parts = urlsplit(root_url(endpoint.base_url))
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        connecting = asyncio.open_connection(parts.hostname, port)
+        _, writer = await asyncio.wait_for(connecting, endpoint.connect_timeout_s)
+    except (OSError, ValueError, asyncio.TimeoutError):
+        return False
+    writer.close()
+    return True
 
 
 def _check_model_listed(report: Report, detection: Detection, model: str) -> None:
@@ -167,6 +221,7 @@ async def _check_fim(report: Report, settings: Settings, detection: Detection) -
             first = first or time.perf_counter()
             parts.append(delta)
     except ModelError as error:
+        report.facts["fim"] = f"failed: {error.kind}"
         report.fail(f"FIM request over {transport!r} failed: {error}")
         report.detail(f"→ {explain(error, detection, settings.endpoint)}")
         return
@@ -174,6 +229,7 @@ async def _check_fim(report: Report, settings: Settings, detection: Detection) -
         await client.aclose()
     total = (time.perf_counter() - started) * 1000
     ttft = ((first or time.perf_counter()) - started) * 1000
+    report.facts.update(fim="ok", first_text_ms=round(ttft), total_ms=round(total))
     report.ok(f"FIM request over {transport!r}: first text {ttft:.0f} ms, total {total:.0f} ms")
     _judge_completion(report, "".join(parts), transport)
 
@@ -256,13 +312,12 @@ def _specific_hint(error: ModelError, detection: Detection, endpoint: EndpointSe
     return ""
 
 
-async def _doctor(settings: Settings, problems: Sequence[str], out: TextIO) -> int:
-    report = Report(out)
+async def _doctor(settings: Settings, problems: Sequence[str], report: Report) -> int:
     if _check_settings(report, settings, problems):
         detection = await detect_endpoint(settings.endpoint)
-        _report_detection(report, detection, settings.endpoint)
-        if detection.reachable is not False:
-            _check_model_listed(report, detection, settings.endpoint.model)
+        if await _report_detection(report, detection, settings.endpoint):
+            if detection.reachable is not False:
+                _check_model_listed(report, detection, settings.endpoint.model)
             await _check_fim(report, settings, detection)
     if report.failures:
         report.line("✗", f"{report.failures} problem(s) found")

@@ -45,3 +45,24 @@ class MessageThrottle:
         had = bool(self.shown)
         self.shown.clear()
         return had
+
+
+# Where each client shows the server's window/logMessage lines (matched on clientInfo.name).
+CLIENT_LOGS = (
+    ("code", "the Output panel, channel Qwen Coder (command Qwen: Show Log)"),
+    ("visual studio", "the Output panel, channel Qwen Coder (command Qwen: Show Log)"),
+    ("neovim", "Neovim's LSP log (:lua vim.cmd.edit(vim.lsp.log.get_filename()))"),
+    ("eglot", "the events buffer (M-x eglot-events-buffer)"),
+    ("emacs", "the *lsp-log* buffer"),
+    ("helix", "Helix's log (:log-open)"),
+    ("zed", "Zed's language server log (dev: open language server logs)"),
+)
+
+
+def client_log_hint(client_name: str) -> str:
+    """Where the user finds the server's log messages in the client called ``client_name``."""
+    lowered = client_name.lower()
+    for needle, where in CLIENT_LOGS:
+        if needle in lowered:
+            return where
+    return "the editor's language server log"

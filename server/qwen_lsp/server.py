@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import logging
 import re
 import sys
+import time
 from collections.abc import Sequence
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -20,20 +22,9 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
-from tree_sitter import Parser
 
 from . import __version__
-from .actions.handlers import register_actions
-from .completion.engine import Completion, CompletionEngine
-from .completion.planner import PromptPlanner
-from .completion.snapshot import CompletionSnapshot, snapshot_of
-from .context.engine import ContextEngine
-from .context.tokens import TokenCounter
-from .documents import Document, DocumentNotOpen, DocumentStore
-from .endpoints import Detection, detect_endpoint, guess_from_url
-from .model.client import ModelClient, TransportName
-from .model.errors import ModelError
-from .notify import MessageThrottle
+from .notify import MessageThrottle, client_log_hint
 from .settings import (
     EndpointSettings,
     Settings,
@@ -43,6 +34,20 @@ from .settings import (
     redacted,
 )
 from .stdio import serve_stdio
+from .workspace.names import is_secret_document
+
+# The completion core (documents and trees, tokenizer, model client, context engine, actions)
+# is imported when first used, after the `initialize` answer: start-up pays only for pygls.
+if TYPE_CHECKING:
+    from .completion.engine import Completion, CompletionEngine
+    from .completion.planner import PromptPlanner
+    from .completion.snapshot import CompletionSnapshot
+    from .context.engine import ContextEngine
+    from .context.tokens import TokenCounter
+    from .documents import Document, DocumentStore
+    from .endpoints import Detection
+    from .model.client import ModelClient, TransportName
+    from .model.errors import ModelError
 
 log = logging.getLogger("qwen_lsp")
 
@@ -57,6 +62,10 @@ CONFIG_SECTION = "qwen-lsp"
 WORD_AT_END = re.compile(r"[\w$]+$")
 # Shown completions remembered for accept/telemetry commands; bounded.
 MAX_REMEMBERED = 256
+# The tokenizer is built once the editor has been quiet this long (or after TOKENIZER_LATEST_S):
+# tiktoken builds its tables holding the GIL for ~0.1 s, which would delay a keystroke.
+TOKENIZER_QUIET_S = 1.0
+TOKENIZER_LATEST_S = 20.0
 
 
 class QwenProtocol(LanguageServerProtocol):
@@ -100,33 +109,55 @@ class QwenLanguageServer(LanguageServer):
         self.client_settings: Any = None
         self.settings = base_settings
         self.pending_problems: list[str] = list(base_errors)
-        self.documents = DocumentStore()
-        self.counter = TokenCounter(base_settings.endpoint.model)
         self.messages = MessageThrottle()
-        self.model = ModelClient(base_settings.endpoint, self.resolve_transport(base_settings))
-        # Context engine (context/engine.py): workspace symbol index built in a background
-        # process, cross-file snippets for repo-level prompts, the syntax-aware gate.
-        self.context_engine = ContextEngine(base_settings, self.counter, self.documents)
-        self.planner = PromptPlanner(
-            base_settings,
-            transport=lambda: self.model.transport,
-            roots=self.workspace_roots,
-            context_provider=self.context_engine,
-        )
-        self.engine = CompletionEngine(
-            base_settings,
-            self.model,
-            self.planner,
-            on_error=self.report_model_error,
-            on_success=self.model_recovered,
-            on_status=self.send_status,
-        )
+        self.position_encoding: str = "utf-16"
+        self._documents: DocumentStore | None = None
+        self._core: _Core | None = None
         self.status_notifications = False
+        self.client_name = ""  # clientInfo.name: says where the user finds our log lines
         self.shown: dict[str, Completion] = {}
         self.detection: tuple[EndpointSettings, Detection] | None = None
         self.initialized_done = False
         self.redetecting = False
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.last_activity = 0.0  # time.monotonic() of the latest edit or completion request
+
+    # --- the completion core, built on first use -------------------------------------------
+
+    @property
+    def core(self) -> _Core:
+        if self._core is None:
+            self._core = _Core.build(self)
+        return self._core
+
+    @property
+    def documents(self) -> DocumentStore:
+        """Open documents: needed from the first didOpen, light (no grammar, no core)."""
+        if self._documents is None:
+            from .documents import DocumentStore
+
+            self._documents = DocumentStore()
+            self._documents.set_encoding(self.position_encoding)
+        return self._documents
+
+    @property
+    def core_ready(self) -> bool:
+        """The core exists: document events go to the context engine too (until then it
+        catches up when built)."""
+        return self._core is not None
+
+    counter = property(lambda self: self.core.counter)
+    context_engine = property(lambda self: self.core.context_engine)
+    planner = property(lambda self: self.core.planner)
+    engine = property(lambda self: self.core.engine)
+
+    @property
+    def model(self) -> ModelClient:
+        return self.core.model
+
+    @model.setter
+    def model(self, client: ModelClient) -> None:
+        self.core.model = client
 
     def _start_io_async(
         self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None
@@ -144,6 +175,8 @@ class QwenLanguageServer(LanguageServer):
 
     def resolve_transport(self, settings: Settings) -> TransportName:
         """Settings win; else the probed kind for this endpoint; else a guess from the URL."""
+        from .endpoints import guess_from_url
+
         detection = getattr(self, "detection", None)
         auto = settings.endpoint.transport == "auto"
         if auto and detection is not None and detection[0] == settings.endpoint:
@@ -152,6 +185,8 @@ class QwenLanguageServer(LanguageServer):
 
     async def detect_transport(self) -> None:
         """Probe the endpoint once per endpoint setting, in the background."""
+        from .endpoints import detect_endpoint
+
         endpoint = self.settings.endpoint
         try:
             detected = await detect_endpoint(endpoint)
@@ -186,17 +221,28 @@ class QwenLanguageServer(LanguageServer):
             settings = dataclasses.replace(settings, endpoint=self.settings.endpoint)
         endpoint_changed = settings.endpoint != self.settings.endpoint
         self.settings = settings
-        self.planner.settings = settings
-        self.context_engine.configure(settings)  # reindexes only if index settings changed
-        if endpoint_changed or self.model.transport != self.resolve_transport(settings):
-            old = self.model
-            self.model = ModelClient(settings.endpoint, self.resolve_transport(settings))
+        core = self._core  # not built yet: it is built with these settings
+        if core is not None:
+            core.planner.settings = settings
+            core.context_engine.configure(settings)  # reindexes only if index settings changed
+        transport_changed = core is not None and (
+            core.model.transport != self.resolve_transport(settings)
+        )
+        if endpoint_changed or transport_changed:
             self.messages.recovered()
-            if _loop_running():
-                self.background(old.aclose())
-                if endpoint_changed and self.initialized_done:
-                    self.background(self.detect_transport())
-        self.engine.configure(settings, self.model)
+            if core is not None:
+                from .model.client import ModelClient
+
+                old, core.model = (
+                    core.model,
+                    ModelClient(settings.endpoint, self.resolve_transport(settings)),
+                )
+                if _loop_running():
+                    self.background(old.aclose())
+            if endpoint_changed and self.initialized_done and _loop_running():
+                self.background(self.detect_transport())
+        if core is not None:
+            core.engine.configure(settings, core.model)
         logging.getLogger("qwen_lsp").setLevel(settings.log_level.upper())
         return problems
 
@@ -216,7 +262,8 @@ class QwenLanguageServer(LanguageServer):
             summary = (
                 problems[0]
                 if len(problems) == 1
-                else f"{problems[0]} (and {len(problems) - 1} more; see the log)"
+                else f"{problems[0]} (and {len(problems) - 1} more: see "
+                f"{client_log_hint(self.client_name)})"
             )
             self.show(f"invalid settings ignored: {summary}", types.MessageType.Warning)
 
@@ -263,6 +310,8 @@ class QwenLanguageServer(LanguageServer):
     # --- documents ------------------------------------------------------------------------
 
     def document_or_error(self, uri: str) -> Document:
+        from .documents import DocumentNotOpen
+
         try:
             return self.documents.get(uri)
         except DocumentNotOpen:
@@ -280,7 +329,53 @@ class QwenLanguageServer(LanguageServer):
                 f"position {position.line}:{position.character} is past the end of {doc.uri} "
                 f"({doc.line_count} lines)"
             )
+        from .completion.snapshot import snapshot_of
+
         return snapshot_of(doc, doc.offset_at(position), automatic)
+
+
+@dataclasses.dataclass
+class _Core:
+    """What completions need, built together with the server's settings at that moment."""
+
+    counter: TokenCounter
+    model: ModelClient
+    context_engine: ContextEngine
+    planner: PromptPlanner
+    engine: CompletionEngine
+
+    @classmethod
+    def build(cls, ls: QwenLanguageServer) -> _Core:
+        from .completion.engine import CompletionEngine
+        from .completion.planner import PromptPlanner
+        from .context.engine import ContextEngine
+        from .context.tokens import TokenCounter
+        from .model.client import ModelClient
+
+        settings = ls.settings
+        documents = ls.documents
+        counter = TokenCounter(settings.endpoint.model)
+        model = ModelClient(settings.endpoint, ls.resolve_transport(settings))
+        # Context engine (context/engine.py): workspace symbol index built in a background
+        # process, cross-file snippets for repo-level prompts.
+        context_engine = ContextEngine(settings, counter, documents)
+        planner = PromptPlanner(
+            settings,
+            transport=lambda: ls.model.transport,
+            roots=ls.workspace_roots,
+            context_provider=context_engine,
+        )
+        engine = CompletionEngine(
+            settings,
+            model,
+            planner,
+            on_error=ls.report_model_error,
+            on_success=ls.model_recovered,
+            on_status=ls.send_status,
+        )
+        for doc in documents:  # opened before the core existed
+            context_engine.did_open(doc)
+        return cls(counter, model, context_engine, planner, engine)
 
 
 def _loop_running() -> bool:
@@ -312,12 +407,15 @@ def build_server(
     @server.feature(types.INITIALIZE)
     def initialize(ls: QwenLanguageServer, params: types.InitializeParams) -> None:
         ls.init_options = params.initialization_options
+        ls.client_name = params.client_info.name if params.client_info else ""
         if isinstance(ls.init_options, dict):
             ls.status_notifications = bool(ls.init_options.get("statusNotifications"))
-        ls.documents.set_encoding(ls.workspace.position_encoding or "utf-16")
+        ls.position_encoding = ls.workspace.position_encoding or "utf-16"
         ls.pending_problems += ls.apply_settings()
-        ls.counter.model = ls.settings.endpoint.model
-        ls.counter.start_loading()
+        if ls._documents is not None:  # made early (only tests do that): catch up
+            ls.documents.set_encoding(ls.position_encoding)
+        if ls._core is not None:
+            ls.core.counter.model = ls.settings.endpoint.model
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: QwenLanguageServer, params: types.InitializedParams) -> None:
@@ -325,11 +423,15 @@ def build_server(
         problems, ls.pending_problems = ls.pending_problems, []
         ls.report_problems(problems)
         ls.initialized_done = True
+        # The completion core's modules load in a thread meanwhile: the loop keeps answering.
+        core_imported = asyncio.ensure_future(asyncio.to_thread(import_core_modules))
         await pull_configuration(ls)
+        await core_imported
         ls.background(ls.detect_transport())
         # Settings are final now: index the workspace in the background, watch its files.
         ls.context_engine.start(ls.workspace_roots())
         ls.background(watch_workspace_files(ls))
+        ls.background(load_tokenizer_when_quiet(ls))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -343,23 +445,30 @@ def build_server(
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: QwenLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.last_activity = time.monotonic()
         item = params.text_document
         doc = ls.documents.open(item.uri, item.text, item.version, item.language_id)
-        ls.context_engine.did_open(doc)
+        if ls.core_ready:
+            ls.context_engine.did_open(doc)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: QwenLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        from .documents import DocumentNotOpen
+
+        ls.last_activity = time.monotonic()
         uri = params.text_document.uri
         try:
             doc = ls.documents.change(uri, params.content_changes, params.text_document.version)
         except DocumentNotOpen:
             log.warning("didChange for %s, which was never opened; ignored", uri)
             return
-        ls.context_engine.did_change(doc)
+        if ls.core_ready:
+            ls.context_engine.did_change(doc)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: QwenLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.context_engine.did_save(params.text_document.uri)
+        if ls.core_ready:
+            ls.context_engine.did_save(params.text_document.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(
@@ -381,16 +490,20 @@ def build_server(
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: QwenLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        ls.engine.cancel(uri)
-        ls.engine.cache.forget(uri)
-        ls.context_engine.did_close(uri)
+        if ls.core_ready:
+            ls.engine.cancel(uri)
+            ls.engine.cache.forget(uri)
+            ls.context_engine.did_close(uri)
         ls.documents.close(uri)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(
         ls: QwenLanguageServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList | None:
+        ls.last_activity = time.monotonic()
         doc = ls.document_or_error(params.text_document.uri)
+        if is_secret_document(doc.path):  # its text would become the prompt
+            return types.InlineCompletionList(items=[])
         automatic = params.context.trigger_kind != types.InlineCompletionTriggerKind.Invoked
         request = ls.completion_input(doc, params.position, automatic)
         completions = await ls.engine.complete(request)
@@ -418,7 +531,10 @@ def build_server(
     ) -> types.CompletionList | None:
         if not ls.settings.completion.completion_items:
             return None
+        ls.last_activity = time.monotonic()
         doc = ls.document_or_error(params.text_document.uri)
+        if is_secret_document(doc.path):
+            return types.CompletionList(is_incomplete=False, items=[])
         automatic = (
             params.context is None
             or params.context.trigger_kind != types.CompletionTriggerKind.Invoked
@@ -450,6 +566,8 @@ def build_server(
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: QwenLanguageServer, params: Any) -> None:
+        if ls._core is None:
+            return  # nothing was started
         ls.engine.cancel_all()
         ls.context_engine.shutdown()  # stops the index worker process
         await ls.model.aclose()
@@ -470,7 +588,10 @@ def build_server(
             "background_tasks": len(ls.tasks),
             "documents": len(ls.documents),
             "shown": len(ls.shown),
+            "tokenizer_exact": ls.counter.exact,
         }
+
+    from .actions.handlers import register_actions
 
     register_actions(server)  # AI code actions (actions/handlers.py)
     return server
@@ -480,6 +601,8 @@ def document_state(doc: Document) -> dict[str, Any]:
     """Text and version the server holds, whether the incrementally edited syntax tree equals a
     from-scratch parse of that text (None when the document is not parsed), and how many
     parses the document had before this check."""
+    from tree_sitter import Parser
+
     matches: bool | None = None
     itree = doc.incremental_tree
     parses = itree.parse_count if itree is not None else 0  # before the check below parses
@@ -493,6 +616,42 @@ def document_state(doc: Document) -> dict[str, Any]:
         "parse_skipped_reason": doc.parse_skipped_reason,
         "parse_count": parses,
     }
+
+
+# What `_Core.build`, the first completion and endpoint detection import.
+CORE_MODULES = (
+    "qwen_lsp.documents",
+    "qwen_lsp.model.client",
+    "qwen_lsp.endpoints",
+    "qwen_lsp.context.engine",
+    "qwen_lsp.completion.engine",
+    "qwen_lsp.completion.planner",
+    "qwen_lsp.completion.pipeline",
+)
+
+
+def import_core_modules() -> None:
+    """Import the completion core (run in a thread: a handler that needs a module first waits
+    for it, everything else goes on)."""
+    for name in CORE_MODULES:
+        importlib.import_module(name)
+
+
+async def load_tokenizer_when_quiet(ls: QwenLanguageServer) -> None:
+    """Build the Qwen tokenizer (in a thread) once the editor has been quiet for a moment, or
+    at the latest after TOKENIZER_LATEST_S; token counts are estimates until it is ready.
+
+    tiktoken builds its BPE tables holding the GIL for ~0.1 s: started on a keystroke's heels,
+    that stalls the event loop while the next keys arrive."""
+    started = time.monotonic()
+    while True:
+        now = time.monotonic()
+        quiet_for = now - max(ls.last_activity, started)
+        if quiet_for >= TOKENIZER_QUIET_S or now - started >= TOKENIZER_LATEST_S:
+            break
+        await asyncio.sleep(TOKENIZER_QUIET_S / 4)
+    ls.counter.model = ls.settings.endpoint.model
+    ls.counter.start_loading()
 
 
 async def watch_workspace_files(ls: QwenLanguageServer) -> None:

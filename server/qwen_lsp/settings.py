@@ -9,6 +9,7 @@ previous (or default) value is kept and the user is told what to fix.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import re
 import sys
@@ -21,6 +22,8 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
+
+from .workspace.files import FileMissing, FileRefused, read_regular_file
 
 Transport = Literal["auto", "completions", "chat", "infill", "ollama"]
 PromptFormat = Literal["auto", "file", "repo"]
@@ -135,6 +138,9 @@ ENV_VARS: dict[tuple[str, str], tuple[str, ...]] = {
 SECTION_NAMES = ("qwen-lsp", "qwenLsp", "qwen_lsp", "qwen")
 
 
+MAX_CONFIG_BYTES = 1_000_000
+
+
 class SettingsError(ValueError):
     pass
 
@@ -154,12 +160,14 @@ def default_config_paths() -> list[Path]:
 
 def load_toml(path: Path) -> tuple[dict[str, Any], list[str]]:
     """Read one TOML config file; a missing file is not an error, a broken one is reported."""
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle), []
-    except FileNotFoundError:
+    try:  # a regular file, opened without blocking, read with a bound (never a FIFO)
+        data = read_regular_file(str(path), MAX_CONFIG_BYTES).data
+        return tomllib.loads(data.decode("utf-8")), []
+    except FileMissing:
         return {}, []
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except FileRefused as exc:
+        return {}, [f"config file {exc}"]
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return {}, [f"config file {path}: {exc}"]
 
 
@@ -266,7 +274,7 @@ def _merge_dataclass(current: Any, patch: Mapping[str, Any], where: str) -> tupl
         path = f"{where}.{key}" if where else key
         spec = by_name.get(key)
         if spec is None:
-            errors.append(f"unknown setting {path!r}")
+            errors.append(unknown_setting(str(raw_key), by_name, where))
             continue
         if value is None:
             continue
@@ -281,6 +289,25 @@ def _merge_dataclass(current: Any, patch: Mapping[str, Any], where: str) -> tupl
         except SettingsError as exc:
             errors.append(str(exc))
     return dataclasses.replace(current, **changes), errors
+
+
+def camel_case(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def unknown_setting(raw_key: str, known: Mapping[str, Any], where: str) -> str:
+    """The error for a key that is not a setting, spelt as the user typed it (camelCase or
+    snake_case), with the closest known key in the same style when one is close."""
+    camel = raw_key != raw_key.lower() and "_" not in raw_key
+    spell = camel_case if camel else (lambda name: name)
+    prefix = ".".join(spell(part) for part in where.split(".")) + "." if where else ""
+    candidates = [spell(name) for name in known]
+    close = difflib.get_close_matches(raw_key, candidates, n=1, cutoff=0.6)
+    squashed = {name.lower().replace("_", ""): name for name in candidates}
+    close = close or [squashed[k] for k in [raw_key.lower().replace("_", "")] if k in squashed]
+    hint = f" (did you mean {prefix + close[0]!r}?)" if close else ""
+    return f"unknown setting {prefix + raw_key!r}{hint}"
 
 
 def merge(settings: Settings, patch: Mapping[str, Any] | None) -> tuple[Settings, list[str]]:
@@ -300,8 +327,9 @@ def check_consistency(settings: Settings) -> list[str]:
     url = settings.endpoint.base_url
     if not re.match(r"^https?://[^/\s]+", url):
         problems.append(f"endpoint.base_url must start with http:// or https://, got {url!r}")
-    if settings.endpoint.ca_bundle and not Path(settings.endpoint.ca_bundle).expanduser().exists():
-        problems.append(f"endpoint.ca_bundle {settings.endpoint.ca_bundle!r} does not exist")
+    bundle = settings.endpoint.ca_bundle
+    if bundle and not Path(bundle).expanduser().is_file():  # never hand TLS a FIFO or device
+        problems.append(f"endpoint.ca_bundle {bundle!r} does not exist or is not a regular file")
     return problems
 
 

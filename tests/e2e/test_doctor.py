@@ -142,3 +142,51 @@ def test_unusable_base_url_stops_before_the_probe():
     assert "endpoint.base_url must start with http:// or https://" in out
     assert "fix it before the endpoint can be checked" in out
     assert "endpoint:" not in out
+
+
+def test_busy_server_is_not_called_stopped():
+    """A server that takes the connection but is too busy to answer (a listening socket nobody
+    reads: the kernel completes the handshake) is busy, not "nothing answers ... start it"."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+        code, out = doctor(url, "qwen2.5-coder", env={"QWEN_LSP_TIMEOUT_S": "1"})
+    assert code == 1  # the request itself timed out
+    assert f"! endpoint: {url} accepted the connection but did not answer within 3 s" in out
+    assert "busy" in out and "still loading the model" in out
+    assert "start the model server" not in out and "does not answer" not in out
+    assert "✗ FIM request over 'completions' failed: timeout" in out
+
+
+def test_json_mode_for_tools(tmp_path: Path):
+    import json
+
+    with fake_server(default=Reply(text="a + b")) as fake:
+        env = server_env(tmp_path, {"QWEN_LSP_BASE_URL": fake.base_url})
+        run = subprocess.run(
+            [sys.executable, "-m", "qwen_lsp", "doctor", "--json"],
+            capture_output=True, text=True, env=env, timeout=60,
+        )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = json.loads(run.stdout)  # nothing but the JSON object on stdout
+    from qwen_lsp import __version__
+
+    assert report["version"] == __version__
+    assert report["ok"] is True and report["endpoint"] == "ok" and report["fim"] == "ok"
+    assert report["base_url"] == fake.base_url and report["transport"] == "completions"
+    assert {"level": "ok", "text": "all checks passed"} in report["checks"]
+    assert isinstance(report["total_ms"], int)
+
+    with fake_server() as gone:
+        url = gone.base_url
+    env = server_env(tmp_path, {"QWEN_LSP_BASE_URL": url})
+    run = subprocess.run(
+        [sys.executable, "-m", "qwen_lsp", "doctor", "--json"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    report = json.loads(run.stdout)
+    assert run.returncode == 1 and report["ok"] is False and report["endpoint"] == "unreachable"
+    assert any(c["level"] == "error" and "does not answer" in c["text"] for c in report["checks"])

@@ -116,7 +116,7 @@ def test_eglot_completion_item_inserts_the_whole_suggestion(
         "eglot", "complete", SOURCE, fake_endpoint, server_command, editor_env, tmp_path
     )
 
-    assert result["serverClass"] == "eglot-lsp-server"
+    assert result["serverClass"] == "qwen-lsp-eglot-server"
     assert result["serverCommand"] == server_command
     assert result["initOptions"]["endpoint"]["baseUrl"] == fake_endpoint.base_url
     assert result["initOptions"]["statusNotifications"] is True
@@ -192,21 +192,29 @@ READ_ALL_FORMS = (
 
 @needs_emacs
 def test_package_byte_compiles_cleanly_and_documented_elisp_reads(tmp_path: Path) -> None:
-    copy = tmp_path / "qwen-lsp.el"
-    copy.write_text(PACKAGE.read_text())
+    sources = sorted(PACKAGE.parent.glob("*.el"))
+    assert [s.name for s in sources] == ["qwen-lsp-eglot.el", "qwen-lsp.el"]
+    for source in sources:
+        (tmp_path / source.name).write_text(source.read_text())
     compiled = subprocess.run(
-        [*EMACS_BATCH, "--eval", BYTE_COMPILE_STRICT, "-f", "batch-byte-compile", str(copy)],
+        [*EMACS_BATCH, "-L", str(tmp_path), "--eval", BYTE_COMPILE_STRICT,
+         "-f", "batch-byte-compile", *(str(tmp_path / s.name) for s in sources)],
         capture_output=True,
         text=True,
         timeout=60,
-    )
+    )  # fmt: skip
     assert compiled.returncode == 0, compiled.stderr
-    assert (tmp_path / "qwen-lsp.elc").exists()
+    assert (tmp_path / "qwen-lsp.elc").exists() and (tmp_path / "qwen-lsp-eglot.elc").exists()
+    # Public API only: no private eglot-- / lsp-- function is called outside the code actions.
+    for source in sources:
+        text = source.read_text()
+        if source.name == "qwen-lsp.el":
+            text = text.split(";;;; lsp-mode")[1] + text.split(";;;; eglot")[0]
+        assert not re.findall(r"\((?:eglot|lsp)--[\w-]+", text), source.name
 
     docs = PACKAGE.with_name("README.md").read_text()
-    docs += (CLIENTS_DIR.parent / "docs" / "editors.md").read_text().split("\n## Emacs\n")[1]
-    snippets = re.findall(r"^```elisp\n(.*?)^```$", docs.split("\n## Helix\n")[0], re.M | re.S)
-    assert len(snippets) >= 3
+    snippets = re.findall(r"^```elisp\n(.*?)^```$", docs, re.M | re.S)
+    assert len(snippets) >= 4
     for snippet in snippets:
         source = tmp_path / "snippet.el"
         source.write_text(snippet)

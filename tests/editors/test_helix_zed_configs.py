@@ -17,6 +17,7 @@ import pytest
 
 from qwen_lsp.settings import Settings, merge
 from tests.editors.conftest import REPO_ROOT
+from tests.editors.doc_snippets import doc_snippet
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,7 +27,6 @@ else:  # pragma: no cover - 3.10 only
 pytestmark = pytest.mark.editor
 
 DOC = REPO_ROOT / "docs" / "editors.md"
-FENCE = re.compile(r"^```(?P<info>[\w+-]*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
 def section(title: str) -> str:
@@ -35,10 +35,6 @@ def section(title: str) -> str:
     match = re.search(rf"^## {re.escape(title)}\n(?P<body>.*?)(?=^## |\Z)", text, re.M | re.S)
     assert match, f"docs/editors.md has no '## {title}' section"
     return match.group("body")
-
-
-def blocks(title: str, info: str) -> list[str]:
-    return [m.group("body") for m in FENCE.finditer(section(title)) if m.group("info") == info]
 
 
 def assert_valid_settings(options: Any) -> None:
@@ -56,8 +52,7 @@ def test_every_editor_has_a_section_pointing_at_its_client() -> None:
 
 
 def test_helix_languages_toml() -> None:
-    (snippet,) = blocks("Helix", "toml")
-    config = tomllib.loads(snippet)
+    config = tomllib.loads(doc_snippet("helix-languages"))
 
     server = config["language-server"]["qwen-lsp"]
     assert server["command"] == "qwen-lsp"
@@ -79,14 +74,13 @@ def test_helix_doc_is_honest_about_inline_completion() -> None:
 
 
 def test_zed_extension_manifest_and_code() -> None:
-    (manifest_text,) = blocks("Zed", "toml")
-    manifest = tomllib.loads(manifest_text)
+    manifest = tomllib.loads(doc_snippet("zed-extension-toml"))
     assert manifest["id"] == "qwen-lsp"
     assert manifest["schema_version"] == 1
     server = manifest["language_servers"]["qwen-lsp"]
     assert "Python" in server["languages"]
 
-    (rust,) = blocks("Zed", "rust")
+    rust = doc_snippet("zed-extension-rust")
     assert "fn language_server_command" in rust
     assert 'worktree.which("qwen-lsp")' in rust
     assert "zed::register_extension!(QwenLsp);" in rust
@@ -94,14 +88,16 @@ def test_zed_extension_manifest_and_code() -> None:
 
 
 def test_zed_settings_json() -> None:
-    (settings_text,) = blocks("Zed", "json")
-    settings = json.loads(settings_text)  # strict JSON: also valid for Zed's JSONC
+    settings = json.loads(doc_snippet("zed-settings"))  # strict JSON: also valid for Zed's JSONC
     server = settings["lsp"]["qwen-lsp"]
     assert server["binary"]["path"] == "qwen-lsp"
     assert_valid_settings(server["initialization_options"])
 
-    (manifest_text,) = blocks("Zed", "toml")
-    registered = set(tomllib.loads(manifest_text)["language_servers"]["qwen-lsp"]["languages"])
+    registered = set(
+        tomllib.loads(doc_snippet("zed-extension-toml"))["language_servers"]["qwen-lsp"][
+            "languages"
+        ]
+    )
     for language, options in settings["languages"].items():
         assert options["language_servers"] == ["...", "qwen-lsp"], language
         assert language in registered, f"{language} is not in the extension's languages"
@@ -118,7 +114,7 @@ HX = shutil.which("hx")
 
 @pytest.mark.skipif(HX is None, reason="Helix (hx) is not installed: no Debian 12/PyPI/npm package")
 def test_hx_health_sees_the_server(tmp_path: Path) -> None:  # pragma: no cover - needs Helix
-    (snippet,) = blocks("Helix", "toml")
+    snippet = doc_snippet("helix-languages")
     config_dir = tmp_path / "helix"
     config_dir.mkdir()
     (config_dir / "languages.toml").write_text(snippet)

@@ -156,6 +156,11 @@ def start_nvim(
         return session
 
     yield start
+    stop_all(sessions)
+
+
+def stop_all(sessions: list[Any]) -> None:
+    """Stop the LSP clients and quit each embedded Neovim (whatever state it is in)."""
     for nvim in sessions:
         with contextlib.suppress(Exception):
             nvim.exec_lua("vim.lsp.stop_client(vim.lsp.get_clients(), true)")

@@ -36,7 +36,7 @@ CACHE = Path(os.environ.get("QWEN_LSP_VSCODE_CACHE") or REPO_ROOT / ".cache" / "
 SETUP = REPO_ROOT / ".ci" / "vscode-setup.sh"
 NODE_BIN = CACHE / "node" / "bin"
 CODE_SERVER = CACHE / "code-server" / "node_modules" / ".bin" / "code-server"
-VSIX = CACHE / "qwen-lsp.vsix"
+VSIX = REPO_ROOT / ".cache" / "vscode" / "qwen-lsp.vsix"  # built from this checkout
 DRIVER_DIR = REPO_ROOT / "tests" / "editors" / "vscode"
 DRIVER = DRIVER_DIR / "drive.cjs"
 CHROMIUM = shutil.which("chromium")
@@ -83,6 +83,11 @@ class CodeServer:
             out.append(f"--- {path.name}\n{path.read_text(errors='replace')[-4000:]}")
         return "\n".join(out) or "(no extension log found)"
 
+    def extension_log(self) -> str:
+        """The whole output channel log of the extension."""
+        paths = sorted(self.user_data.glob("logs/**/*Qwen Coder*.log"))
+        return "\n".join(path.read_text(errors="replace") for path in paths)
+
 
 # Machine-scoped settings: in code-server (as in any remote window) VS Code applies them only from
 # the machine's settings file, not from the browser user's settings.
@@ -122,24 +127,30 @@ def keyed_endpoint() -> Iterator[FakeOpenAIThread]:
         yield fake
 
 
-@pytest.fixture
-def code_server(
-    tmp_path: Path, keyed_endpoint: FakeOpenAIThread, editor_env: dict[str, str]
-) -> Iterator[CodeServer]:
+def start_code_server(
+    tmp_path: Path,
+    editor_env: dict[str, str],
+    settings: dict[str, Any],
+    machine: dict[str, Any],
+    extra_env: dict[str, str] | None = None,
+) -> tuple[CodeServer, subprocess.Popen[bytes]]:
+    """code-server with the packaged extension installed and these user / machine settings."""
     missing = missing_setup()
     if missing:
         pytest.skip("run .ci/vscode-setup.sh first; missing: " + ", ".join(missing))
     # With everything installed, the setup script only repackages the extension if its sources
     # changed since (a few seconds), so the test never runs a stale .vsix.
-    subprocess.run(["bash", str(SETUP)], check=True, capture_output=True, timeout=300)
-    env = {**editor_env, "PATH": f"{NODE_BIN}{os.pathsep}{editor_env.get('PATH', '')}"}
+    subprocess.run(["bash", str(SETUP)], check=True, capture_output=True, timeout=600)
+    env = {**editor_env, **(extra_env or {})}
+    env["PATH"] = f"{NODE_BIN}{os.pathsep}{env.get('PATH', '')}"
     user_data, extensions, workspace = (tmp_path / n for n in ("user-data", "extensions", "ws"))
     (user_data / "User").mkdir(parents=True)
     (user_data / "Machine").mkdir()
-    (user_data / "Machine" / "settings.json").write_text(json.dumps(MACHINE_SETTINGS))
+    (user_data / "Machine" / "settings.json").write_text(json.dumps(machine))
     workspace.mkdir()
     (workspace / "demo.py").write_text(INITIAL)
-    settings = user_settings(keyed_endpoint.base_url)
+    (workspace / ".vscode").mkdir()
+    (workspace / ".vscode" / "settings.json").write_text("{}\n")
     (user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
     dirs = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
     subprocess.run(
@@ -147,7 +158,7 @@ def code_server(
         env=env,
         check=True,
         capture_output=True,
-        timeout=60,
+        timeout=120,
     )
     port = free_port()
     log = tmp_path / "code-server.log"
@@ -175,6 +186,19 @@ def code_server(
     server = CodeServer(f"http://127.0.0.1:{port}", user_data, workspace, log)
     try:
         wait_until_healthy(server, process)
+    except BaseException:
+        stop_process_group(process)
+        raise
+    return server, process
+
+
+@pytest.fixture
+def code_server(
+    tmp_path: Path, keyed_endpoint: FakeOpenAIThread, editor_env: dict[str, str]
+) -> Iterator[CodeServer]:
+    settings = user_settings(keyed_endpoint.base_url)
+    server, process = start_code_server(tmp_path, editor_env, settings, MACHINE_SETTINGS)
+    try:
         yield server
     finally:
         stop_process_group(process)
@@ -206,7 +230,7 @@ def stop_process_group(process: subprocess.Popen[bytes]) -> None:
     process.wait(5)
 
 
-def drive(server: CodeServer, screenshots: Path) -> dict[str, Any]:
+def drive(server: CodeServer, screenshots: Path, **scenario: Any) -> dict[str, Any]:
     """Run the browser scenario; returns what the editor showed at each step."""
     config = {
         "url": f"{server.url}/?folder={server.workspace}",
@@ -217,6 +241,7 @@ def drive(server: CodeServer, screenshots: Path) -> dict[str, Any]:
         "apiKey": API_KEY,
         "secondText": "other = ",
         "timeoutMs": 30000,
+        **scenario,
     }
     env = {**os.environ, "PATH": f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     done = subprocess.run(
@@ -225,7 +250,7 @@ def drive(server: CodeServer, screenshots: Path) -> dict[str, Any]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=150,
+        timeout=400,
     )
     lines = done.stdout.strip().splitlines()
     result: dict[str, Any] = json.loads(lines[-1]) if lines else {}
@@ -267,6 +292,11 @@ def test_api_key_ghost_text_accept_status_and_toggle(
     assert status["label"] == "Qwen Coder: idle"
     assert seen["errorStatus"]["label"].startswith("Qwen Coder: error — ")
     assert "API key" in seen["errorStatus"]["label"]
+    # The hover names the cause and the endpoint it is about.
+    hover = seen["errorHover"]
+    assert (
+        "API key" in hover and f"Endpoint: {keyed_endpoint.base_url} (model {TEST_MODEL})" in hover
+    )
     labels = seen["statusLabels"]
     after_error = labels[labels.index(seen["errorStatus"]["label"]) + 1 :]
     assert "Qwen Coder: busy" in after_error and after_error[-1] == "Qwen Coder: disabled"
@@ -308,3 +338,87 @@ def test_api_key_ghost_text_accept_status_and_toggle(
     # "Qwen: Toggle Inline Completion" wrote the setting and the status bar says so.
     assert json.loads(settings_text)["qwen-lsp.enable"] is False
     assert seen["toggledStatus"]["label"] == "Qwen Coder: disabled"
+
+
+def test_first_hour_extension_installs_its_own_server_offline(
+    tmp_path: Path, editor_env: dict[str, str]
+) -> None:
+    """Install only the extension: with no server setting it creates a private venv in its
+    global storage with the Python named by python.defaultInterpreterPath and installs the
+    server from the wheels bundled in the .vsix (PyPI unreachable for it). Then settings.json
+    changed on disk is applied to the running server, without a restart."""
+    base_python = getattr(sys, "_base_executable", sys.executable)
+    with FakeOpenAI.run_in_thread(default=Reply(text=COMPLETION)) as fake:
+        settings = user_settings(fake.base_url)
+        settings["python.defaultInterpreterPath"] = base_python
+        offline = {"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_RETRIES": "0"}
+        server, process = start_code_server(tmp_path, editor_env, settings, {}, offline)
+        try:
+            screenshots = tmp_path / "screenshots"
+            screenshots.mkdir()
+            seen = drive(
+                server,
+                screenshots,
+                scenario="firstHour",
+                userSettings=str(server.workspace / ".vscode" / "settings.json"),
+                logsDir=str(server.user_data / "logs"),
+                newModel="qwen2.5-coder-renamed",
+                timeoutMs=60000,
+            )
+            logs = server.extension_log()
+            requests = generation_requests(fake)
+        finally:
+            stop_process_group(process)
+
+    assert seen["firstGhost"] == COMPLETION and seen["secondGhost"] == COMPLETION
+    assert (
+        "Qwen Coder: idle" in seen["idleHover"]
+        and f"Endpoint: {fake.base_url}" in seen["idleHover"]
+    )
+    from qwen_lsp import __version__
+
+    venvs = list((server.user_data / "User" / "globalStorage").glob("*qwen-lsp*/server-venv"))
+    assert len(venvs) == 1, venvs
+    assert (venvs[0] / "qwen-lsp-version").read_text() == __version__
+    assert f"Installing qwen-lsp {__version__} into {venvs[0]} with {base_python}" in logs
+    assert "trying PyPI" not in logs  # the bundled wheels were enough
+    # One server process from start to end: the settings change did not restart it.
+    assert logs.count("Starting ") == 1, logs
+    models = [r.json["model"] for r in requests if r.status == 200]
+    assert models[0] == TEST_MODEL and models[-1] == "qwen2.5-coder-renamed", models
+    # The server's log lines keep their level in the output channel (it used to tag every
+    # stderr line [error]).
+    assert any(
+        "[info]" in line and f"qwen-lsp {__version__} ready" in line for line in logs.splitlines()
+    )
+    assert not [line for line in logs.splitlines() if "[error]" in line], logs
+
+
+def test_install_failure_says_which_python_was_tried_and_what_to_do(
+    tmp_path: Path, editor_env: dict[str, str]
+) -> None:
+    # Every Python there is lacks ensurepip, as Debian's python3 without python3-venv does
+    # (the extension host's PATH comes from a login shell, so the Pythons on it cannot be
+    # hidden; an ensurepip that fails to import, first on PYTHONPATH, makes them all unusable).
+    no_venv = tmp_path / "no-venv"
+    no_venv.mkdir()
+    (no_venv / "ensurepip.py").write_text('raise ImportError("No module named ensurepip")\n')
+    settings = user_settings("http://127.0.0.1:9/v1")
+    settings["python.defaultInterpreterPath"] = "/nonexistent/bin/python3"
+    pythonpath = os.pathsep.join([str(no_venv), editor_env.get("PYTHONPATH", "")])
+    server, process = start_code_server(
+        tmp_path, editor_env, settings, {}, {"PYTHONPATH": pythonpath}
+    )
+    try:
+        screenshots = tmp_path / "screenshots"
+        screenshots.mkdir()
+        seen = drive(server, screenshots, scenario="firstHour", expectInstallFailure=True)
+    finally:
+        stop_process_group(process)
+    message = seen.get("installFailure") or str(seen)
+    assert "needs Python 3.10+" in message
+    assert "/nonexistent/bin/python3 from python.defaultInterpreterPath: cannot run it" in message
+    assert "python3 from PATH: it cannot create virtual environments" in message
+    assert "sudo apt install python3-venv" in message
+    assert "pipx install" in message and "qwen-lsp.server.path" in message
+    assert seen["stoppedStatus"]["label"] == "Qwen Coder: stopped"

@@ -16,7 +16,7 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +34,37 @@ def frame(message: dict[str, Any]) -> bytes:
     return frame_bytes(json.dumps({"jsonrpc": "2.0", **message}).encode())
 
 
-async def spawn_server(home: Path) -> asyncio.subprocess.Process:
-    """``python -m qwen_lsp`` on pipes, with ``home`` as its (empty) home directory."""
+async def spawn_server(
+    home: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    args: Sequence[str] = ("-m", "qwen_lsp"),
+    env: dict[str, str] | None = None,
+    stderr: int = asyncio.subprocess.DEVNULL,
+) -> asyncio.subprocess.Process:
+    """``python -m qwen_lsp`` (or ``python *args``) on pipes, with ``home`` as its (empty) home
+    directory and ``extra_env`` on top of the clean environment, unless ``env`` gives the whole
+    environment."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "qwen_lsp",
+        *args,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=server_env(home),
+        stderr=stderr,
+        env=env if env is not None else server_env(home, extra_env),
     )
+
+
+async def shut_down(server: RawServer, timeout: float = 5) -> None:
+    """``shutdown`` and ``exit``; killed if it does not end in time."""
+    process = server.process
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(server.request("shutdown", None), timeout)
+        server.notify("exit", None)
+        await asyncio.wait_for(process.wait(), timeout)
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
 
 
 class RawServer:
@@ -106,23 +126,22 @@ class RawServer:
 
 
 @contextlib.asynccontextmanager
-async def raw_lsp(init_options: dict[str, Any] | None = None) -> AsyncIterator[RawServer]:
-    """An initialized server; shut down and exited (or killed) afterwards."""
+async def raw_lsp(
+    init_options: dict[str, Any] | None = None, root: Path | None = None
+) -> AsyncIterator[RawServer]:
+    """An initialized server (with ``root`` as its workspace folder when given); shut down and
+    exited (or killed) afterwards."""
+    params: dict[str, Any] = {**INITIALIZE, "initializationOptions": init_options}
+    if root is not None:
+        params["rootUri"] = root.as_uri()
+        params["workspaceFolders"] = [{"uri": root.as_uri(), "name": root.name}]
     with tempfile.TemporaryDirectory(prefix="qwen-lsp-raw-") as tmp:
         process = await spawn_server(Path(tmp))
         server = RawServer(process)
         try:
-            init = await server.request(
-                "initialize", {**INITIALIZE, "initializationOptions": init_options}
-            )
+            init = await server.request("initialize", params)
             assert "result" in init, init
             server.notify("initialized", {})
             yield server
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(server.request("shutdown", None), 5)
-                server.notify("exit", None)
-                await asyncio.wait_for(process.wait(), 5)
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+            await shut_down(server)

@@ -33,6 +33,7 @@
   (princ (concat "RESULT " (json-encode qwen-test-result) "\n")))
 
 (defun qwen-test-configure ()
+  (add-to-list 'load-path (file-name-directory (plist-get qwen-test-config :package)))
   (load (plist-get qwen-test-config :package) nil t)
   (setq qwen-lsp-command (plist-get qwen-test-config :command)
         qwen-lsp-base-url (plist-get qwen-test-config :baseUrl)

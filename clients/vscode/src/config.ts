@@ -25,11 +25,14 @@ function config(scope?: vscode.ConfigurationScope): vscode.WorkspaceConfiguratio
     return vscode.workspace.getConfiguration(SECTION, scope);
 }
 
-/** How to start the server: an explicit executable, `python -m qwen_lsp`, or `qwen-lsp` on PATH. */
-export function serverLaunch(): ServerLaunch {
+/**
+ * How to start the server: an explicit executable, or `python -m qwen_lsp` with an explicit
+ * Python, or (neither set) with ``managedPython``, the extension's own installation.
+ */
+export function serverLaunch(managedPython?: string): ServerLaunch | undefined {
     const cfg = config();
     const path = cfg.get<string>('server.path', '').trim();
-    const python = cfg.get<string>('server.pythonPath', '').trim();
+    const python = cfg.get<string>('server.pythonPath', '').trim() || managedPython;
     const extra = cfg.get<string[]>('server.args', []);
     const env = { ...process.env, ...cfg.get<Record<string, string>>('server.env', {}) };
     if (path) {
@@ -38,7 +41,7 @@ export function serverLaunch(): ServerLaunch {
     if (python) {
         return { command: expandHome(python), args: ['-m', 'qwen_lsp', '--stdio', ...extra], env };
     }
-    return { command: 'qwen-lsp', args: ['--stdio', ...extra], env };
+    return undefined;
 }
 
 function expandHome(path: string): string {

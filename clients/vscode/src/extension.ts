@@ -27,6 +27,8 @@ import {
     serverSettings,
     updateSetting,
 } from './config';
+import { logServerStderr } from './serverLog';
+import { InstallError, ServerInstaller } from './serverInstall';
 import { ServerStatus, StatusBar } from './status';
 
 const API_KEY_SECRET = 'qwen-lsp.apiKey';
@@ -81,6 +83,7 @@ class QwenExtension implements vscode.Disposable {
             }),
         );
         this.updateEnabledHere();
+        this.updateEndpoint();
         await this.start();
     }
 
@@ -102,8 +105,48 @@ class QwenExtension implements vscode.Disposable {
         return this.lifecycle;
     }
 
+    /** The server's command line: the settings' or the extension's own installation. */
+    private async resolveLaunch(): Promise<ReturnType<typeof serverLaunch>> {
+        const explicit = serverLaunch();
+        if (explicit) {
+            return explicit;
+        }
+        const installer = new ServerInstaller(
+            this.context.globalStorageUri.fsPath,
+            this.context.asAbsolutePath('bundled/wheels'),
+            String(this.context.extension.packageJSON.version),
+            this.output,
+        );
+        const ready = installer.installed();
+        if (ready) {
+            return serverLaunch(ready);
+        }
+        try {
+            const python = await vscode.window.withProgress(
+                {
+                    location: vscode.ProgressLocation.Notification,
+                    title: 'Qwen Coder: installing the qwen-lsp server (once)…',
+                },
+                () => installer.ensure(),
+            );
+            return serverLaunch(python);
+        } catch (error) {
+            if (!(error instanceof InstallError)) {
+                throw error;
+            }
+            this.output.error(`Could not install the server: ${error.message}`);
+            void this.explainInstallFailure(error);
+            return undefined;
+        }
+    }
+
     private async startClient(): Promise<void> {
-        const launch = serverLaunch();
+        this.status.setClientState('starting');
+        const launch = await this.resolveLaunch();
+        if (!launch) {
+            this.status.setClientState('stopped');
+            return;
+        }
         const executable: Executable = {
             command: launch.command,
             args: launch.args,
@@ -113,6 +156,10 @@ class QwenExtension implements vscode.Disposable {
         const clientOptions: LanguageClientOptions = {
             documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
             outputChannel: this.output,
+            stdioOptions: {
+                stdout: (input) => logServerStderr(input, this.output),
+                stderr: (input) => logServerStderr(input, this.output),
+            },
             initializationOptions: () => ({
                 statusNotifications: true,
                 ...serverSettings(this.apiKey),
@@ -186,13 +233,27 @@ class QwenExtension implements vscode.Disposable {
         this.status.setClientState('stopped');
     }
 
-    private async explainStartFailure(command: string, error: unknown): Promise<void> {
-        const choice = await vscode.window.showErrorMessage(
-            `Qwen Coder could not start the language server (${command}): ${String(error)}. ` +
-                'Install it with "pip install qwen-lsp" or set qwen-lsp.server.path / qwen-lsp.server.pythonPath.',
-            'Open Settings',
-            'Show Log',
+    private async explainInstallFailure(error: InstallError): Promise<void> {
+        const tried = error.attempts.length
+            ? error.attempts.map((a) => `${a.python} from ${a.source}: ${a.problem}`).join('; ')
+            : 'no Python interpreter was found';
+        await this.offerFix(
+            `Qwen Coder needs Python 3.10+ to install its language server, and none worked. Tried ${tried}. ` +
+                'Install Python 3.10+ (with venv) and set python.defaultInterpreterPath to it, or install the ' +
+                'server yourself (pipx install /path/to/qwen-lsp) and set qwen-lsp.server.path.',
         );
+    }
+
+    private async explainStartFailure(command: string, error: unknown): Promise<void> {
+        await this.offerFix(
+            `Qwen Coder could not start the language server (${command}): ${String(error)}. ` +
+                'Check qwen-lsp.server.path / qwen-lsp.server.pythonPath, or clear both to let the extension ' +
+                'use its own copy of the server.',
+        );
+    }
+
+    private async offerFix(message: string): Promise<void> {
+        const choice = await vscode.window.showErrorMessage(message, 'Open Settings', 'Show Log');
         if (choice === 'Open Settings') {
             await vscode.commands.executeCommand('workbench.action.openSettings', 'qwen-lsp.server');
         } else if (choice === 'Show Log') {
@@ -220,9 +281,12 @@ class QwenExtension implements vscode.Disposable {
             return;
         }
         this.updateEnabledHere();
+        this.updateEndpoint();
         if (needsRestart(event)) {
+            this.output.info('Server settings changed: restarting the server');
             void this.restart();
         } else {
+            this.output.info('Settings changed: sent to the running server');
             this.pushSettings();
         }
     }
@@ -232,6 +296,15 @@ class QwenExtension implements vscode.Disposable {
             .getConfiguration(SECTION)
             .get<boolean>('completion.completionItems', false);
         return wanted && isEnabledFor(document);
+    }
+
+    private updateEndpoint(): void {
+        const cfg = vscode.workspace.getConfiguration(SECTION);
+        const extra = cfg.get<{ endpoint?: { baseUrl?: string; model?: string } }>('serverSettings', {});
+        this.status.setEndpoint(
+            extra.endpoint?.baseUrl ?? cfg.get<string>('endpoint.baseUrl', ''),
+            extra.endpoint?.model ?? cfg.get<string>('endpoint.model', ''),
+        );
     }
 
     private updateEnabledHere(): void {

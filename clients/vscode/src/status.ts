@@ -29,6 +29,7 @@ export class StatusBar implements vscode.Disposable {
     private server: ServerStatus = { state: 'idle', message: '' };
     private client: ClientState = 'starting';
     private enabledHere = true;
+    private endpoint = '';
 
     constructor(command: string) {
         this.item = vscode.window.createStatusBarItem(
@@ -52,6 +53,13 @@ export class StatusBar implements vscode.Disposable {
         if (state !== 'running') {
             this.server = { state: 'idle', message: '' };
         }
+        this.render();
+    }
+
+
+    /** The endpoint the settings name (the hover says which server an error is about). */
+    setEndpoint(baseUrl: string, model: string): void {
+        this.endpoint = baseUrl ? `${baseUrl} (model ${model})` : '';
         this.render();
     }
 
@@ -83,7 +91,16 @@ export class StatusBar implements vscode.Disposable {
         const state = this.state;
         const detail = state === 'error' || state === 'busy' ? this.server.message : '';
         this.item.text = `${ICONS[state] ?? ICONS.idle} Qwen`;
-        this.item.tooltip = `Qwen Coder: ${state}${detail ? ` — ${detail}` : ''}\nClick for actions`;
+        const lines = [`Qwen Coder: ${state}${detail ? ` — ${detail}` : ''}`];
+        if (this.endpoint) {
+            lines.push(`Endpoint: ${this.endpoint}`);
+        }
+        if (state === 'error' && /api key/i.test(detail ?? '')) {
+            // The key is never a setting here: it lives in VS Code's secret storage.
+            lines.push('Set the key with the command Qwen: Set API Key (kept in secret storage)');
+        }
+        lines.push('Click for actions');
+        this.item.tooltip = lines.join('\n');
         this.item.accessibilityInformation = {
             label: `Qwen Coder: ${state}${state === 'error' && detail ? ` — ${detail}` : ''}`,
         };

@@ -26,9 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcContentModified, JsonRpcException
+from pygls.uris import to_fs_path
 
 from ..model.client import GenerationRequest
 from ..model.errors import ModelError
+from ..workspace.files import FileRefused, PrivateDir
+from ..workspace.names import is_secret_document
 from .answer import AnswerError
 from .catalogue import KINDS, TITLE_PREFIX, ActionData, Offer, offered_actions
 from .edits import text_edits
@@ -43,6 +46,7 @@ from .runner import (
     finish_action,
     plan_action,
 )
+from .testfiles import test_files
 
 if TYPE_CHECKING:
     from ..server import QwenLanguageServer
@@ -51,6 +55,7 @@ log = logging.getLogger(__name__)
 
 RUN_ACTION_COMMAND = "qwen-lsp.runAction"
 MAX_EXPLANATIONS = 50  # markdown files kept in the cache directory
+MAX_SLUG_CHARS = 100  # of an explanation's file name (names have a length limit)
 CANCEL_ATTEMPTS = 100
 CANCEL_RETRY_S = 0.05
 
@@ -131,7 +136,7 @@ def list_actions(
     ls: QwenLanguageServer, params: types.CodeActionParams
 ) -> list[types.CodeAction | types.Command] | None:
     doc = ls.documents.find(params.text_document.uri)
-    if doc is None:
+    if doc is None or is_secret_document(doc.path):  # no AI actions inside secret files
         return None
     offers = offered_actions(
         doc,
@@ -184,6 +189,8 @@ async def compute(
     doc = ls.documents.find(data.uri)
     if doc is None:
         raise ActionError(f"{data.uri} is not open in the editor")
+    if is_secret_document(doc.path):
+        raise ActionError("the file looks like it holds credentials; AI actions are off in it")
     plan = plan_action(doc, data, ls.settings.actions, ls.workspace_roots(), ls.documents.find)
     answer = await generate(ls, plan, progress)
     # Never hand out edits computed for text that has changed meanwhile.
@@ -258,15 +265,25 @@ async def run_reported(
 # ---- results ----------------------------------------------------------------------------
 
 
-def write_new_files(ls: QwenLanguageServer, changes: list[FileChange]) -> list[FileChange]:
-    """For clients that cannot create files: write new files to disk, return the rest."""
+def write_new_files(
+    ls: QwenLanguageServer, plan: Plan, changes: list[FileChange]
+) -> list[FileChange]:
+    """For clients that cannot create files: write new files to disk, return the rest.
+
+    Through the gateway: inside the workspace, never through a link, never over anything that
+    is already there; a refusal is shown and nothing is written or returned."""
     if create_supported(ls):
         return changes
     kept = []
     for change in changes:
-        if change.create and change.path is not None and not change.path.exists():
-            change.path.parent.mkdir(parents=True, exist_ok=True)
-            change.path.write_text(change.hunks[0].new_text, encoding="utf-8")
+        if change.create and change.path is not None:
+            files = test_files(Path(to_fs_path(plan.uri) or change.path), ls.workspace_roots())
+            try:
+                files.create(str(change.path), change.hunks[0].new_text)
+            except FileRefused as exc:
+                message = f"{short_title(plan.data)} failed: {exc}; nothing was written"
+                ls.show(message, types.MessageType.Error)
+                raise ActionFailed(message) from None
             ls.background(show_file(ls, change.path))
         else:
             kept.append(change)
@@ -298,6 +315,14 @@ def explanations_dir() -> Path:
     return Path(base) / "qwen-lsp" / "explanations"
 
 
+def explanation_dirs() -> list[PrivateDir]:
+    """Where explanations go: the user's cache, else a per-user directory in the temp dir (both
+    private: mode 0700, ours, never a link another user could have planted)."""
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    fallback = Path(tempfile.gettempdir()) / f"qwen-lsp-explanations-{user}"
+    return [PrivateDir(str(explanations_dir())), PrivateDir(str(fallback))]
+
+
 def write_explanation(plan: Plan, title: str, text: str) -> Path:
     """A markdown file for the explanation; old ones are pruned."""
     region = plan.region
@@ -305,24 +330,15 @@ def write_explanation(plan: Plan, title: str, text: str) -> Path:
     slug = re.sub(r"[^\w.-]+", "-", f"{Path(plan.display_path).stem}-{region.name or lines}")
     digest = hashlib.sha1(f"{plan.uri}:{plan.version}:{text}".encode()).hexdigest()[:8]
     body = f"# {title}\n\n*{plan.display_path}, {lines}*\n\n{text.strip()}\n"
-    for directory in (explanations_dir(), Path(tempfile.gettempdir()) / "qwen-lsp-explanations"):
+    for directory in explanation_dirs():
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            path = directory / f"{slug}-{digest}.md"
-            path.write_text(body, encoding="utf-8")
-        except OSError as exc:
-            log.info("cannot write explanation to %s: %s", directory, exc)
+            path = directory.write(f"{slug[:MAX_SLUG_CHARS]}-{digest}.md", body)
+        except (FileRefused, OSError) as exc:
+            log.info("cannot write explanation to %s: %s", directory.path, exc)
             continue
-        prune(directory)
-        return path
+        directory.prune(".md", MAX_EXPLANATIONS)
+        return Path(path)
     raise ActionError("cannot write the explanation to a file")
-
-
-def prune(directory: Path) -> None:
-    files = sorted(directory.glob("*.md"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in files[MAX_EXPLANATIONS:]:
-        with contextlib.suppress(OSError):
-            old.unlink()
 
 
 async def show_file(ls: QwenLanguageServer, path: Path) -> bool:
@@ -359,7 +375,7 @@ async def resolve_action(ls: QwenLanguageServer, action: types.CodeAction) -> ty
     if outcome.explanation:
         await show_explanation(ls, plan, short_title(data), outcome.explanation)
         return action
-    action.edit = workspace_edit(ls, write_new_files(ls, list(outcome.changes)))
+    action.edit = workspace_edit(ls, write_new_files(ls, plan, list(outcome.changes)))
     return action
 
 
@@ -378,7 +394,7 @@ async def run_action_command(ls: QwenLanguageServer, arguments: tuple[Any, ...])
     if outcome.explanation:
         await show_explanation(ls, plan, title, outcome.explanation)
         return {"shown": True}
-    edit = workspace_edit(ls, write_new_files(ls, list(outcome.changes)))
+    edit = workspace_edit(ls, write_new_files(ls, plan, list(outcome.changes)))
     result = await ls.workspace_apply_edit_async(
         types.ApplyWorkspaceEditParams(edit=edit, label=data.title or title)
     )

@@ -18,6 +18,7 @@ from ..prompts import actions as prompts
 from ..prompts.actions import CodeContext, DiagnosticNote, Messages, TestFileInfo
 from ..settings import ActionSettings, CustomAction
 from ..syntax.analysis import error_count, imports
+from ..workspace.files import FileRefused
 from .answer import extract_code, extract_text
 from .catalogue import CUSTOM, DOCUMENT, EXPLAIN, FIX, REFACTOR, TESTS, ActionData
 from .edits import (
@@ -37,7 +38,14 @@ from .regions import (
     target_region,
     with_leading_comments,
 )
-from .testfiles import imports_hunk, merge_tests, split_header, test_target, workspace_root
+from .testfiles import (
+    imports_hunk,
+    merge_tests,
+    split_header,
+    test_files,
+    test_target,
+    workspace_root,
+)
 
 SEVERITIES = {1: "error", 2: "warning", 3: "information", 4: "hint"}
 MAX_TEST_FILE_BYTES = 1_000_000
@@ -191,17 +199,15 @@ def plan_tests(
     if target is None:
         raise ActionError(f"no test file convention is known for {doc.language_id}")
     uri = target.path.as_uri()
-    opened = open_document(uri)
-    if opened is not None:
-        return TestPlan(target.path, uri, opened.text, opened.version)
-    if not target.path.exists():
-        return TestPlan(target.path, uri, None, None)
-    try:
-        if target.path.stat().st_size > MAX_TEST_FILE_BYTES:
-            raise ActionError(f"{target.path} is too large to add tests to")
-        existing = target.path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ActionError(f"cannot read {target.path}: {exc}") from None
+    files = test_files(Path(doc.path), roots)
+    try:  # the test file is read and written only through the gateway's checks
+        files.locate(str(target.path))
+        opened = open_document(uri)
+        if opened is not None:
+            return TestPlan(target.path, uri, opened.text, opened.version)
+        existing = files.read_if_exists(str(target.path), MAX_TEST_FILE_BYTES)
+    except FileRefused as exc:
+        raise ActionError(f"{exc}; nothing was read or written") from None
     return TestPlan(target.path, uri, existing, None)
 
 

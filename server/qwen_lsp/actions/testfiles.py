@@ -20,6 +20,7 @@ from tree_sitter import Node, Tree
 
 from ..prompts.actions import TEST_FRAMEWORKS
 from ..syntax.analysis import Import, imports
+from ..workspace.files import FileRefused, WorkspaceFiles
 from .edits import Hunk, apply_hunks, parse
 
 if sys.version_info >= (3, 11):
@@ -54,6 +55,9 @@ def is_test_file(path: str | None) -> bool:
     )
 
 
+MAX_MANIFEST_BYTES = 1_000_000
+
+
 def workspace_root(path: Path, roots: Sequence[str]) -> Path:
     """The (innermost) workspace root holding ``path``, else the file's directory."""
     best: Path | None = None
@@ -64,6 +68,22 @@ def workspace_root(path: Path, roots: Sequence[str]) -> Path:
         ):
             best = candidate
     return best or path.parent
+
+
+def test_files(source: Path, roots: Sequence[str]) -> WorkspaceFiles:
+    """The gateway a test action reads and writes through: the workspace folders, or the
+    source's own directory when it is in none (a file opened without a folder)."""
+    root = workspace_root(source, roots)
+    inside = any(source.is_relative_to(r) for r in roots)
+    return WorkspaceFiles(roots if inside else [str(root)])
+
+
+def read_manifest(path: Path, files: WorkspaceFiles) -> str | None:
+    """A package.json or Cargo.toml, through the gateway; None when absent or refused."""
+    try:
+        return files.read_text(str(path), MAX_MANIFEST_BYTES)
+    except FileRefused:
+        return None
 
 
 def nearest(path: Path, root: Path, marker: str) -> Path | None:
@@ -86,13 +106,15 @@ def python_module(path: Path, root: Path) -> str:
     return ".".join(parts)
 
 
-def js_framework(path: Path, root: Path) -> str:
+def js_framework(path: Path, root: Path, files: WorkspaceFiles) -> str:
     """Vitest when the nearest package.json depends on it, else Jest."""
     package_dir = nearest(path, root, "package.json")
     if package_dir is not None:
         try:
-            manifest = json.loads((package_dir / "package.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            manifest = json.loads(read_manifest(package_dir / "package.json", files) or "{}")
+        except ValueError:
+            manifest = {}
+        if not isinstance(manifest, dict):
             manifest = {}
         deps = {
             **(manifest.get("dependencies") or {}),
@@ -103,10 +125,10 @@ def js_framework(path: Path, root: Path) -> str:
     return "Jest (describe/it/expect are globals)"
 
 
-def crate_name(crate_dir: Path) -> str | None:
+def crate_name(crate_dir: Path, files: WorkspaceFiles) -> str | None:
     try:
-        manifest = tomllib.loads((crate_dir / "Cargo.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
+        manifest = tomllib.loads(read_manifest(crate_dir / "Cargo.toml", files) or "")
+    except tomllib.TOMLDecodeError:
         return None
     name = (manifest.get("package") or {}).get("name")
     return name.replace("-", "_") if isinstance(name, str) else None
@@ -143,7 +165,7 @@ def test_target(
     if language_id in ("javascript", "javascriptreact", "typescript", "typescriptreact"):
         path = source.with_name(f"{stem}.test{source.suffix}")
         hint = f'Import {what} from "./{stem}".'
-        framework = js_framework(source, root) if details else framework
+        framework = js_framework(source, root, test_files(source, roots)) if details else framework
         return TestTarget(path, framework, hint)
     if language_id == "go":
         match = GO_PACKAGE.search(text)
@@ -157,7 +179,9 @@ def test_target(
         crate = nearest(source, root, "Cargo.toml")
         if crate is None:
             return TestTarget(source.with_name(f"{stem}_test.rs"), framework, "")
-        crate_id = (crate_name(crate) if details else None) or "crate_name"
+        crate_id = (
+            crate_name(crate, test_files(source, roots)) if details else None
+        ) or "crate_name"
         hint = (
             f"These are Cargo integration tests: they see the public API via `use {crate_id}::…`."
         )

@@ -1,86 +1,39 @@
 """Which workspace files the server may read, and reading them safely.
 
 One policy for everything that reads files the client did not send us (the workspace index, the
-snippet reader): stay inside the workspace folders (symlinks resolved, no ``..`` escape), never
-touch secret-like files or tool/VCS/dependency directories, respect ``.gitignore`` and the user's
-``context.ignore_globs``, skip binary and oversized files. Kept free of LSP and tree-sitter so
+snippet reader): the gateway's rules (``workspace/files.py``: inside the workspace folders with
+links resolved, a regular file of bounded size, not secret-like), plus what indexing skips:
+tool/VCS/dependency directories, ``.gitignore`` and the user's ``context.ignore_globs`` (matched
+in bounded time by ``workspace/ignore.py``), binary files. Kept free of LSP and tree-sitter so
 other features (e.g. security hardening, code actions) can reuse it.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import os
-import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from pathspec import GitIgnoreSpec
+from ..workspace.files import FileContent, FileMissing, FileRefused, WorkspaceFiles, looks_binary
+from ..workspace.ignore import IgnoreRules
+from ..workspace.names import CREDENTIAL_DIRS, SECRET_FILE_GLOBS, is_secret_name
 
 log = logging.getLogger(__name__)
 
-# File names (matched case-insensitively against the base name) that may hold credentials.
-SECRET_FILE_GLOBS: tuple[str, ...] = (
-    ".env",
-    ".env*",
-    "*.env",
-    ".envrc",
-    "*.pem",
-    "*.key",
-    "*.p8",
-    "*.p12",
-    "*.pfx",
-    "*.crt",
-    "*.cer",
-    "*.der",
-    "*.csr",
-    "*.jks",
-    "*.keystore",
-    "*.kdbx",
-    "*.gpg",
-    "*.asc",
-    "*.ovpn",
-    "*.tfvars",
-    "*.tfstate",
-    "*.tfstate.*",
-    "id_rsa*",
-    "id_dsa*",
-    "id_ecdsa*",
-    "id_ed25519*",
-    "*.ppk",
-    ".npmrc",
-    ".yarnrc",
-    ".yarnrc.yml",
-    ".pypirc",
-    ".netrc",
-    "_netrc",
-    ".pgpass",
-    ".htpasswd",
-    ".git-credentials",
-    ".dockercfg",
-    "credentials",
-    "*credential*",
-    "secrets.json",
-    "secrets.yml",
-    "secrets.yaml",
-    "secrets.toml",
-    "secrets.ini",
-    "*.secret",
-    "*.secrets",
-    "known_hosts",
-    "authorized_keys",
-)
+__all__ = [
+    "SECRET_FILE_GLOBS",
+    "SKIPPED_DIRS",
+    "FilePolicy",
+    "is_secret_name",
+    "is_secret_path",
+    "looks_binary",
+]
 
-# Directories never entered: VCS data, dependencies, virtualenvs, caches, credential stores.
-SKIPPED_DIRS: frozenset[str] = frozenset(
+# Directories never entered: credential stores and VCS data (workspace/names.py), dependencies,
+# virtualenvs, caches.
+SKIPPED_DIRS: frozenset[str] = CREDENTIAL_DIRS | frozenset(
     {
-        ".git",
-        ".hg",
-        ".svn",
-        ".bzr",
-        "_darcs",
         "node_modules",
         "bower_components",
         ".venv",
@@ -98,32 +51,13 @@ SKIPPED_DIRS: frozenset[str] = frozenset(
         ".hypothesis",
         "site-packages",
         "dist-packages",
-        ".ssh",
-        ".gnupg",
-        ".aws",
-        ".azure",
-        ".kube",
-        ".docker",
-        ".terraform",
     }
 )
 # A directory holding one of these is a virtualenv / conda env even under another name.
 VENV_MARKERS: tuple[str, ...] = ("pyvenv.cfg", "conda-meta")
-BINARY_PROBE_BYTES = 8192
-
-
-def _lower_globs(globs: Iterable[str]) -> tuple[str, ...]:
-    return tuple(g.lower() for g in globs)
-
-
-_SECRET_GLOBS = _lower_globs(SECRET_FILE_GLOBS)
-
-
-@lru_cache(maxsize=4096)
-def is_secret_name(name: str) -> bool:
-    """Whether a file's base name looks like it holds credentials."""
-    lowered = name.lower()
-    return any(fnmatch.fnmatchcase(lowered, pattern) for pattern in _SECRET_GLOBS)
+GITIGNORE_MAX_BYTES = 256_000
+# Directories whose ignore decision is remembered (a walk asks about each one many times).
+DIR_CACHE_LIMIT = 100_000
 
 
 def is_skipped_dir_name(name: str) -> bool:
@@ -138,19 +72,6 @@ def is_secret_path(path: str) -> bool:
     return is_secret_name(parts[-1])
 
 
-def looks_binary(data: bytes) -> bool:
-    """NUL bytes near the start mean binary content (the same rule git uses)."""
-    return b"\x00" in data[:BINARY_PROBE_BYTES]
-
-
-@dataclass
-class _IgnoreLevel:
-    """The ``.gitignore`` rules of one directory (paths matched relative to it)."""
-
-    base: str
-    spec: GitIgnoreSpec | None
-
-
 @dataclass
 class FilePolicy:
     """Read access rules for one set of workspace folders."""
@@ -159,49 +80,51 @@ class FilePolicy:
     max_file_bytes: int = 1_000_000
     ignore_globs: Sequence[str] = ()
     use_gitignore: bool = True
-    _real_roots: tuple[str, ...] = field(init=False, repr=False)
-    _user_spec: GitIgnoreSpec | None = field(init=False, repr=False)
-    _gitignores: dict[str, GitIgnoreSpec | None] = field(init=False, repr=False)
+    files: WorkspaceFiles = field(init=False, repr=False)
+    _user_rules: IgnoreRules = field(init=False, repr=False)
+    _gitignores: dict[str, IgnoreRules | None] = field(init=False, repr=False)
+    _dir_ignored: dict[str, bool] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        real = {os.path.realpath(r) for r in self.roots if r}
-        self._real_roots = tuple(sorted(real, key=len, reverse=True))
-        patterns = [g for g in self.ignore_globs if g.strip()]
-        self._user_spec = GitIgnoreSpec.from_lines(patterns) if patterns else None
+        self.files = WorkspaceFiles(self.roots, self.max_file_bytes)
+        self._user_rules = IgnoreRules.from_lines(self.ignore_globs, "context.ignore_globs")
         self._gitignores = {}
+        self._dir_ignored = {}
 
     # ---- location
 
     def root_of(self, path: str) -> str | None:
         """The workspace folder containing ``path`` after resolving symlinks, else None."""
-        real = os.path.realpath(path)
-        for root in self._real_roots:
-            if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
-                return root
-        return None
+        return self.files.root_of(os.path.realpath(path))
 
     def relative(self, path: str) -> str | None:
         """``path`` relative to its workspace folder (``/`` separators), None when outside."""
-        root = self.root_of(path)
+        located = self._locate(path)
+        return None if located is None else located[1]
+
+    def _locate(self, path: str) -> tuple[str, str] | None:
+        """(workspace folder, relative path) of ``path`` with links resolved (one realpath)."""
+        real = os.path.realpath(path)
+        root = self.files.root_of(real)
         if root is None:
             return None
-        rel = os.path.relpath(os.path.realpath(path), root)
-        return rel.replace(os.sep, "/")
+        return root, os.path.relpath(real, root).replace(os.sep, "/")
 
     # ---- decisions
 
     def allows_dir(self, path: str) -> bool:
         """Whether a directory may be entered during a workspace walk."""
-        rel = self.relative(path)
-        if rel is None:
+        located = self._locate(path)
+        if located is None:
             return False
+        root, rel = located
         if rel == ".":
             return True
         if is_skipped_dir_name(os.path.basename(path.rstrip(os.sep))):
             return False
-        if any(os.path.exists(os.path.join(path, marker)) for marker in VENV_MARKERS):
+        if any(os.path.lexists(os.path.join(path, marker)) for marker in VENV_MARKERS):
             return False
-        return not self._ignored(path, rel, is_dir=True)
+        return not self._ignored(root, rel, is_dir=True)
 
     def allows_file(self, path: str) -> bool:
         """Every rule except reading the content (size and binary checks need the file).
@@ -210,67 +133,94 @@ class FilePolicy:
         workspace that itself lives under e.g. ``site-packages`` still works."""
         if is_secret_name(os.path.basename(path)):
             return False
-        rel = self.relative(path)
-        if rel is None or rel == "." or is_secret_path(rel):
+        located = self._locate(path)
+        if located is None or located[1] == "." or is_secret_path(located[1]):
             return False
-        return not self._ignored(path, rel, is_dir=False)
+        return not self._ignored(*located, is_dir=False)
 
-    def _ignored(self, path: str, rel: str, *, is_dir: bool) -> bool:
-        suffix = "/" if is_dir else ""
-        if self._user_spec is not None and self._user_spec.match_file(rel + suffix):
+    def _ignored(self, root: str, rel: str, *, is_dir: bool) -> bool:
+        """Git semantics: a path inside an ignored directory is ignored; else the deepest ignore
+        file with a matching pattern decides (the user's globs first)."""
+        parts = rel.split("/")
+        for depth in range(1, len(parts)):
+            if self._ignored_dir(root, parts[:depth]):
+                return True
+        return self._decide(root, parts, is_dir)
+
+    def _ignored_dir(self, root: str, parts: list[str]) -> bool:
+        key = os.path.join(root, *parts)
+        ignored = self._dir_ignored.get(key)
+        if ignored is None:
+            ignored = self._decide(root, parts, True)
+            if len(self._dir_ignored) >= DIR_CACHE_LIMIT:
+                self._dir_ignored.clear()
+            self._dir_ignored[key] = ignored
+        return ignored
+
+    def _decide(self, root: str, parts: list[str], is_dir: bool) -> bool:
+        if self._user_rules.decide("/".join(parts), is_dir):
             return True
         if not self.use_gitignore:
             return False
-        return self._gitignored(path, rel, suffix)
-
-    def _gitignored(self, path: str, rel: str, suffix: str) -> bool:
-        """Git semantics: the deepest ``.gitignore`` with a matching rule decides."""
-        root = self.root_of(path)
-        assert root is not None
-        parts = rel.split("/")
         decision: bool | None = None
         for depth in range(len(parts)):
-            base = os.path.join(root, *parts[:depth])
-            spec = self._gitignore_at(base)
-            if spec is None:
-                continue
-            result = spec.check_file("/".join(parts[depth:]) + suffix)
-            if result.include is not None:
-                decision = result.include
+            rules = self._gitignore_at(os.path.join(root, *parts[:depth]))
+            if rules is not None:
+                result = rules.decide("/".join(parts[depth:]), is_dir)
+                decision = decision if result is None else result
         return bool(decision)
 
-    def _gitignore_at(self, directory: str) -> GitIgnoreSpec | None:
+    def _gitignore_at(self, directory: str) -> IgnoreRules | None:
         if directory not in self._gitignores:
-            self._gitignores[directory] = _load_gitignore(directory)
+            self._gitignores[directory] = self._load_gitignore(directory)
         return self._gitignores[directory]
+
+    def _load_gitignore(self, directory: str) -> IgnoreRules | None:
+        """A ``.gitignore`` is read like any other file: through the gateway (a FIFO or a link
+        out of the workspace is refused, never opened), at most GITIGNORE_MAX_BYTES."""
+        path = os.path.join(directory, ".gitignore")
+        try:
+            text = self.files.read_text(path, GITIGNORE_MAX_BYTES, errors="replace")
+        except FileMissing:
+            return None
+        except FileRefused as exc:
+            log.info("ignore file not used: %s", exc)
+            return None
+        return IgnoreRules.from_lines(text.splitlines(), path)
 
     def forget_gitignore(self, directory: str) -> None:
         """Drop a cached ``.gitignore`` (it changed on disk)."""
         self._gitignores.pop(directory, None)
+        self._dir_ignored.clear()
 
     # ---- reading
 
-    def read_text(self, path: str) -> str | None:
-        """The file's text when every rule allows it: inside the workspace, not secret, not
+    def read_file(self, path: str) -> FileContent | None:
+        """The file's bytes when every rule allows it: inside the workspace, not secret, not
         ignored, a regular file no bigger than ``max_file_bytes``, not binary. Else None."""
         if not self.allows_file(path):
             return None
-        data = self._read_bytes(path)
-        if data is None or looks_binary(data):
-            return None
-        return data.decode("utf-8", "replace")
-
-    def _read_bytes(self, path: str) -> bytes | None:
-        real = os.path.realpath(path)
         try:
-            info = os.stat(real)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > self.max_file_bytes:
-                return None
-            with open(real, "rb") as handle:
-                data = handle.read(self.max_file_bytes + 1)
-        except OSError:
+            content = self.files.read(path)
+        except FileRefused:
             return None
-        return data if len(data) <= self.max_file_bytes else None
+        return None if looks_binary(content.data) else content
+
+    def read_text(self, path: str) -> str | None:
+        content = self.read_file(path)
+        return None if content is None else content.data.decode("utf-8", "replace")
+
+    def read_indexed_text(self, path: str) -> str | None:
+        """A file the index worker already admitted: the gateway's rules only (folder, not
+        secret, regular, bounded, not binary). No ignore files are read or matched, so this is
+        cheap enough for the event loop."""
+        try:
+            content = self.files.read(path)
+        except FileRefused:
+            return None
+        if is_secret_path(self.relative(path) or "") or looks_binary(content.data):
+            return None
+        return content.data.decode("utf-8", "replace")
 
     # ---- walking
 
@@ -279,7 +229,7 @@ class FilePolicy:
         the choice under ``max_files`` is deterministic). Symlinked directories are not entered;
         symlinked files are yielded only when they resolve inside the workspace."""
         count = 0
-        for root in sorted({os.path.realpath(r) for r in self.roots if r}):
+        for root in sorted(self.files.roots):
             for path in self._walk_root(root):
                 if count >= max_files:
                     return
@@ -305,17 +255,3 @@ class FilePolicy:
                 except OSError:
                     continue
             queue.extend(subdirs)
-
-
-def _load_gitignore(directory: str) -> GitIgnoreSpec | None:
-    path = os.path.join(directory, ".gitignore")
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read(256_000).splitlines()
-    except OSError:
-        return None
-    try:
-        return GitIgnoreSpec.from_lines(lines)
-    except Exception as exc:  # a malformed pattern must not stop indexing
-        log.info("ignoring unreadable %s: %s", path, exc)
-        return None

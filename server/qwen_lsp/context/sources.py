@@ -69,7 +69,8 @@ class SourceCache:
             # Changed since indexed: the ranges no longer fit. Reindex; skip it this time.
             self.service.reindex(path)
             return None
-        text = self.service.policy.read_text(path)
+        # Through the file gateway; no ignore files are read on the event loop.
+        text = self.service.policy.read_indexed_text(path)
         if text is None:
             return None
         data = text.encode("utf-8", "surrogatepass")

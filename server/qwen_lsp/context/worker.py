@@ -3,8 +3,11 @@
 tree-sitter's parse and query calls hold the GIL (measured: a 10k-line file blocks other threads
 for ~70 ms), so a worker *thread* would still stall the server's event loop. The indexer therefore
 runs in a child process (``python -m qwen_lsp.context.worker``) speaking JSON lines on its
-stdin/stdout; it exits when its stdin closes, so it never outlives the server. A thread (tests,
-or when a process cannot be started) and a synchronous mode (benchmarks) run the same code.
+stdin/stdout. It dies with the server however the server ends (crash, SIGKILL, closed pipes, no
+``shutdown``): at once when its stdin reaches EOF (even in the middle of a file), by the kernel's
+parent-death signal on Linux (even while stuck or stopped), and by a watchdog thread that sees the
+parent pid go away elsewhere. A thread (tests, or when a process cannot be started) and a
+synchronous mode (benchmarks) run the same code.
 
 Messages to the worker: ``configure`` (roots and bounds), ``scan``, ``file`` (reindex one path
 from disk), ``text`` (analyse an open document's text), ``forget_gitignore``, ``stop``.
@@ -13,11 +16,14 @@ Messages back: ``file``, ``removed``, ``analysis``, ``scan_done``, ``error``.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import ctypes
 import json
 import logging
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -34,6 +40,8 @@ Message = dict[str, Any]
 Sink = Callable[[Message], None]
 # Bounds the directory walk too: a data directory with a million files is not walked to the end.
 VISIT_FACTOR = 20
+PARENT_CHECK_S = 0.5  # how often the watchdog looks for the parent
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class WorkerCore:
@@ -87,16 +95,13 @@ class WorkerCore:
         language_id = indexable_language(path)
         if language_id is None:
             return {"op": "removed", "path": path}
-        text = self.policy.read_text(path)
-        if text is None:
+        content = self.policy.read_file(path)  # through the gateway: regular, bounded
+        if content is None:
             return {"op": "removed", "path": path}
+        # The same bytes the engine gets from FilePolicy.read_text later (offsets must agree).
+        source = content.data.decode("utf-8", "replace").encode("utf-8", "surrogatepass")
         real = os.path.realpath(path)
-        try:
-            mtime_ns = os.stat(real).st_mtime_ns
-        except OSError:
-            return {"op": "removed", "path": path}
-        source = text.encode("utf-8", "surrogatepass")
-        data = analyze_source(real, source, language_id, mtime_ns=mtime_ns)
+        data = analyze_source(real, source, language_id, mtime_ns=content.mtime_ns)
         return {"op": "file", "data": data.to_wire()}
 
     def analyze_text(self, message: Message) -> Message:
@@ -199,8 +204,10 @@ class IndexWorker:
     def _start_process(self) -> None:
         env = dict(os.environ)
         env["PYTHONUNBUFFERED"] = "1"
+        # Started from the event loop's thread, which lives as long as the server: Linux sends
+        # the parent-death signal when the thread that forked the child ends.
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "qwen_lsp.context.worker"],
+            [sys.executable, "-m", "qwen_lsp.context.worker", "--parent-pid", str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=None,  # the server's stderr: the editor's log
@@ -284,8 +291,11 @@ def _serve(stdin: Any, stdout: Any) -> None:
     def emit(message: Message) -> None:
         data = json.dumps(message, separators=(",", ":")) + "\n"
         with lock:
-            stdout.write(data.encode("utf-8", "surrogatepass"))
-            stdout.flush()
+            try:
+                stdout.write(data.encode("utf-8", "surrogatepass"))
+                stdout.flush()
+            except (OSError, ValueError):  # the server went away
+                os._exit(0)
 
     scheduler = _Scheduler(WorkerCore(), emit)
 
@@ -295,14 +305,49 @@ def _serve(stdin: Any, stdout: Any) -> None:
                 scheduler.urgent.put(json.loads(line))
             except ValueError:
                 continue
-        scheduler.urgent.put(None)  # the server went away: stop
+        # The server went away (or closed our pipe): stop now, even in the middle of a file.
+        os._exit(0)
 
     threading.Thread(target=read, name="stdin", daemon=True).start()
     scheduler.run()
 
 
-def main() -> None:
+def die_with_parent(parent_pid: int) -> None:
+    """End this process when the server (``parent_pid``) ends, whatever way it ends."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # no libc to speak of: watchdog only
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.name != "posix":
+        return  # Windows: os.kill would terminate the pid; stdin EOF ends us there
+    first_parent = os.getppid()
+
+    def watch() -> None:
+        # Checked before the first sleep: a server that died before the signal was armed.
+        while _alive(parent_pid) and os.getppid() == first_parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m qwen_lsp.context.worker")
+    parser.add_argument("--parent-pid", type=int, default=None, help="exit when it exits")
+    args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    if args.parent_pid is not None:
+        die_with_parent(args.parent_pid)
     with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
         _serve(sys.stdin.buffer, sys.stdout.buffer)
 

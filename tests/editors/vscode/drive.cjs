@@ -11,6 +11,11 @@
 //                  asks again and the ghost text that follows is accepted with Tab
 //   secondText     typed on a new line; its ghost text (asked for by VS Code itself) is accepted
 //   timeoutMs      time limit for each wait
+//   scenario       "apiKey" (the steps above, the default) or "firstHour": no server settings, the
+//                  extension installs its own server (or, with expectInstallFailure, says why it
+//                  cannot); type firstText and accept; then settings.json is edited on disk
+//                  (userSettings: its path; newModel: the endpoint.model written there) and
+//                  secondText typed on a new line is completed with the new setting
 // Prints one JSON object on stdout: what the editor showed at each step, and every label the
 // status bar item had. The pytest test makes the assertions; this script only fails when a step
 // cannot be carried out.
@@ -128,6 +133,155 @@ async function focusEditorEnd(page) {
     await page.keyboard.press('Control+End');
 }
 
+async function readHover(page) {
+    await statusItem(page).first().hover();
+    const hover = page.locator('.workbench-hover, .monaco-hover').filter({ hasText: 'Qwen Coder' });
+    await hover.first().waitFor({ state: 'visible', timeout });
+    const text = (await hover.first().innerText()).trim();
+    await page.mouse.move(10, 10);
+    return text;
+}
+
+async function openFile(page) {
+    await page.keyboard.press('Control+P');
+    const quickOpen = page.locator('.quick-input-widget input');
+    await quickOpen.waitFor({ state: 'visible', timeout });
+    await quickOpen.fill(config.file);
+    await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: path.basename(config.file) })
+        .first()
+        .waitFor({ timeout });
+    await page.keyboard.press('Enter');
+    await page.locator('.tab.active', { hasText: path.basename(config.file) }).waitFor({ timeout });
+    await focusEditorEnd(page);
+    log(`opened ${config.file}`);
+}
+
+async function firstHour(page, result) {
+    await statusItem(page).waitFor({ timeout });
+    if (config.expectInstallFailure) {
+        const toast = page.locator('.notification-toast', { hasText: 'Python 3.10+' });
+        await toast.first().waitFor({ timeout });
+        result.installFailure = (await toast.first().innerText()).trim();
+        result.stoppedStatus = await readStatus(page);
+        await page.screenshot({ path: path.join(config.screenshotDir, 'install-failure.png') });
+        return;
+    }
+    // The first start installs the server (a notification shows the progress).
+    await page.waitForFunction(
+        () => {
+            const item = document.querySelector('.statusbar-item[id$="qwen-lsp.status"]');
+            return item !== null && item.getAttribute('aria-label') === 'Qwen Coder: idle';
+        },
+        null,
+        { timeout: config.installTimeoutMs ?? 180000 },
+    );
+    log('server installed and running');
+    await openFile(page);
+    await page.keyboard.type(config.firstText, { delay: 40 });
+    await acceptGhostText(page, result, 'first');
+    result.idleHover = await readHover(page);
+
+    // settings.json changed on disk (by hand, by a dotfiles sync): applied without a restart.
+    const fs = require('node:fs');
+    const settings = JSON.parse(fs.readFileSync(config.userSettings, 'utf8'));
+    settings['qwen-lsp.endpoint.model'] = config.newModel;
+    fs.writeFileSync(config.userSettings, JSON.stringify(settings, null, 2));
+    log(`settings.json: endpoint.model = ${config.newModel}`);
+    // The extension logs each configuration change it receives.
+    const logged = () => {
+        const found = [];
+        const walk = (dir) => {
+            for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+                const full = path.join(dir, entry.name);
+                if (entry.isDirectory()) walk(full);
+                else if (entry.name === 'Qwen Coder.log') found.push(fs.readFileSync(full, 'utf8'));
+            }
+        };
+        walk(config.logsDir);
+        return found.join('\n').includes('Settings changed');
+    };
+    const deadline = Date.now() + timeout;
+    while (!logged()) {
+        if (Date.now() > deadline) {
+            throw new Error('the settings.json change never reached the extension');
+        }
+        await page.waitForTimeout(200);
+    }
+    result.settingsAppliedAfterMs = timeout - (deadline - Date.now());
+    log(`settings change seen after ${result.settingsAppliedAfterMs} ms`);
+    await focusEditorEnd(page);
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Home');
+    await page.keyboard.type(config.secondText, { delay: 40 });
+    await acceptGhostText(page, result, 'second');
+    await page.keyboard.press('Control+S');
+    await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout });
+    await page.screenshot({ path: path.join(config.screenshotDir, 'final.png') });
+}
+
+async function apiKeyScenario(page, result) {
+    await statusItem(page).waitFor({ timeout });
+    await waitForStatusLabel(page, 'Qwen Coder: idle');
+    result.startStatus = await readStatus(page);
+    log(`status bar: ${JSON.stringify(result.startStatus)}`);
+
+    await recordStatusLabels(page);
+
+    await openFile(page);
+
+    // No API key yet: the endpoint refuses, the status bar turns to error.
+    await page.keyboard.type(config.firstText, { delay: 40 });
+    log(`typed ${JSON.stringify(config.firstText)}`);
+    await page.waitForFunction(
+        () => {
+            const item = document.querySelector('.statusbar-item[id$="qwen-lsp.status"]');
+            return (item?.getAttribute('aria-label') ?? '').startsWith('Qwen Coder: error');
+        },
+        null,
+        { timeout },
+    );
+    result.errorStatus = await readStatus(page);
+    log(`status bar: ${JSON.stringify(result.errorStatus)}`);
+    result.errorHover = await readHover(page);
+    log(`hover: ${JSON.stringify(result.errorHover)}`);
+    await page.screenshot({ path: path.join(config.screenshotDir, 'error.png') });
+
+    await runCommand(page, 'Qwen: Set API Key');
+    const keyInput = page.locator('.quick-input-widget input[type="password"]');
+    await keyInput.waitFor({ state: 'visible', timeout });
+    await keyInput.fill(config.apiKey);
+    await page.keyboard.press('Enter');
+    await page
+        .locator('.notification-toast', { hasText: 'API key saved' })
+        .waitFor({ timeout });
+    log('API key set');
+
+    // Ask explicitly, at the same place, now that the key is there.
+    await focusEditorEnd(page);
+    await runCommand(page, 'Qwen: Trigger Inline Completion');
+    await acceptGhostText(page, result, 'first');
+
+    // A new line: this time VS Code asks by itself while the user types.
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Home');
+    await page.keyboard.type(config.secondText, { delay: 40 });
+    log(`typed ${JSON.stringify(config.secondText)}`);
+    await acceptGhostText(page, result, 'second');
+    await waitForStatusLabel(page, 'Qwen Coder: idle');
+
+    await page.keyboard.press('Control+S');
+    await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout });
+    log('saved');
+
+    await runCommand(page, 'Qwen: Toggle Inline Completion');
+    await waitForStatusLabel(page, 'Qwen Coder: disabled');
+    result.toggledStatus = await readStatus(page);
+    log(`after toggle: ${JSON.stringify(result.toggledStatus)}`);
+    result.statusLabels = await page.evaluate(() => window.__qwenStatusLabels);
+    await page.screenshot({ path: path.join(config.screenshotDir, 'final.png') });
+}
+
 async function main() {
     const result = {};
     const browser = await chromium.launch({
@@ -140,77 +294,7 @@ async function main() {
         await page.goto(config.url);
         await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
         log('workbench loaded');
-
-        await statusItem(page).waitFor({ timeout });
-        await waitForStatusLabel(page, 'Qwen Coder: idle');
-        result.startStatus = await readStatus(page);
-        log(`status bar: ${JSON.stringify(result.startStatus)}`);
-
-        await recordStatusLabels(page);
-
-        await page.keyboard.press('Control+P');
-        const quickOpen = page.locator('.quick-input-widget input');
-        await quickOpen.waitFor({ state: 'visible', timeout });
-        await quickOpen.fill(config.file);
-        await page
-            .locator('.quick-input-list .monaco-list-row', { hasText: path.basename(config.file) })
-            .first()
-            .waitFor({ timeout });
-        await page.keyboard.press('Enter');
-        await page
-            .locator('.tab.active', { hasText: path.basename(config.file) })
-            .waitFor({ timeout });
-        await focusEditorEnd(page);
-        log(`opened ${config.file}`);
-
-        // No API key yet: the endpoint refuses, the status bar turns to error.
-        await page.keyboard.type(config.firstText, { delay: 40 });
-        log(`typed ${JSON.stringify(config.firstText)}`);
-        await page.waitForFunction(
-            () => {
-                const item = document.querySelector('.statusbar-item[id$="qwen-lsp.status"]');
-                return (item?.getAttribute('aria-label') ?? '').startsWith('Qwen Coder: error');
-            },
-            null,
-            { timeout },
-        );
-        result.errorStatus = await readStatus(page);
-        log(`status bar: ${JSON.stringify(result.errorStatus)}`);
-        await page.screenshot({ path: path.join(config.screenshotDir, 'error.png') });
-
-        await runCommand(page, 'Qwen: Set API Key');
-        const keyInput = page.locator('.quick-input-widget input[type="password"]');
-        await keyInput.waitFor({ state: 'visible', timeout });
-        await keyInput.fill(config.apiKey);
-        await page.keyboard.press('Enter');
-        await page
-            .locator('.notification-toast', { hasText: 'API key saved' })
-            .waitFor({ timeout });
-        log('API key set');
-
-        // Ask explicitly, at the same place, now that the key is there.
-        await focusEditorEnd(page);
-        await runCommand(page, 'Qwen: Trigger Inline Completion');
-        await acceptGhostText(page, result, 'first');
-
-        // A new line: this time VS Code asks by itself while the user types.
-        await page.keyboard.press('Enter');
-        await page.keyboard.press('Home');
-        await page.keyboard.type(config.secondText, { delay: 40 });
-        log(`typed ${JSON.stringify(config.secondText)}`);
-        await acceptGhostText(page, result, 'second');
-        await waitForStatusLabel(page, 'Qwen Coder: idle');
-
-        await page.keyboard.press('Control+S');
-        await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout });
-        log('saved');
-
-        await runCommand(page, 'Qwen: Toggle Inline Completion');
-        await waitForStatusLabel(page, 'Qwen Coder: disabled');
-        result.toggledStatus = await readStatus(page);
-        log(`after toggle: ${JSON.stringify(result.toggledStatus)}`);
-        result.statusLabels = await page.evaluate(() => window.__qwenStatusLabels);
-        await page.screenshot({ path: path.join(config.screenshotDir, 'final.png') });
+        await (config.scenario === 'firstHour' ? firstHour(page, result) : apiKeyScenario(page, result));
     } catch (error) {
         result.error = String(error && error.stack ? error.stack : error);
         result.statusLabels = await page

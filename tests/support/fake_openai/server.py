@@ -123,6 +123,17 @@ class RecordedRequest:
         return self.route in GENERATION_ROUTES
 
 
+@dataclass(frozen=True)
+class Traffic:
+    """Counters of what reached the server (``FakeOpenAI.traffic()``)."""
+
+    received: int  # generation requests read in full
+    completed: int  # answered to the end
+    dropped: int  # started, then the client went away before the answer was complete
+    connections_opened: int  # TCP connections accepted, ever
+    active_connections: int  # open now
+
+
 # --- flavours: what each kind of server adds on top of the OpenAI routes ---------------------
 
 JsonBuilder = Callable[[list[str]], Any]
@@ -639,6 +650,17 @@ class FakeOpenAI:
         """The generation requests so far, oldest first (the server's probes left out)."""
         with self._lock:
             return [r for r in self.requests if r.generation]
+
+    def traffic(self) -> Traffic:
+        """Generation requests received / completed / dropped, and connections opened."""
+        generations = self.generations
+        return Traffic(
+            received=len(generations),
+            completed=sum(1 for r in generations if r.outcome == "completed"),
+            dropped=sum(1 for r in generations if r.outcome == "disconnected"),
+            connections_opened=self.connections_opened,
+            active_connections=self.active_connections,
+        )
 
     # waiting
 

@@ -378,6 +378,22 @@ async def test_keep_alive_reuses_one_connection(fake: FakeOpenAI, client: httpx.
     assert fake.connections_opened == 1 and fake.active_connections == 1
 
 
+async def test_traffic_counts_received_dropped_and_connections(fake: FakeOpenAI):
+    # One answered on a kept-alive connection, one dropped by its client during the latency.
+    fake.script(Reply(text="one"), Reply(text="two", delay_before_headers=5))
+    async with httpx.AsyncClient(timeout=5) as http:
+        await http.post(f"{fake.base_url}/completions", json=PROMPT)
+        await http.get(f"{fake.base_url}/models")  # not a generation: not counted as one
+    async with httpx.AsyncClient(timeout=0.2) as impatient:
+        with pytest.raises(httpx.ReadTimeout):
+            await impatient.post(f"{fake.base_url}/completions", json=PROMPT)
+    await fake.wait_for_outcome(fake.generations[1], "disconnected", timeout=2)
+    await wait_until(lambda: fake.active_connections == 0)
+    traffic = fake.traffic()
+    assert (traffic.received, traffic.completed, traffic.dropped) == (2, 1, 1)
+    assert traffic.connections_opened == 2 and traffic.active_connections == 0
+
+
 async def test_chunked_request_body_and_expect_continue(fake: FakeOpenAI):
     reader, writer = await asyncio.open_connection("127.0.0.1", fake.port)
     payload = json.dumps(PROMPT).encode()

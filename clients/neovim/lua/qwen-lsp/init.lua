@@ -322,7 +322,7 @@ local function check_cmd()
   local cmd = M.options.cmd
   if type(cmd) == 'table' and cmd[1] and vim.fn.executable(cmd[1]) == 0 then
     notify(
-      ('cannot start %q: not found on $PATH (pip install qwen-lsp, or set cmd)'):format(cmd[1]),
+      ('cannot start %q: not found on $PATH (pipx install /path/to/qwen-lsp, or set cmd)'):format(cmd[1]),
       vim.log.levels.ERROR
     )
     return false
@@ -348,6 +348,7 @@ function M.setup(opts)
   if opts.disabled_filetypes then
     M.options.disabled_filetypes = opts.disabled_filetypes
   end
+  M.options._setup_done = true
   if not check_cmd() then
     return
   end
