@@ -7,7 +7,7 @@ imports move (see docs/architecture.md, "Phase 2").
 from .definitions import Definition, Import, definitions, imports
 from .lexical import error_count
 from .nodes import node_types_for as table_for_tree
-from .scopes import Scope, enclosing_scopes
+from .scopes import Scope, enclosing_scopes, scope_of
 
 __all__ = [
     "Definition",
@@ -17,5 +17,6 @@ __all__ = [
     "enclosing_scopes",
     "error_count",
     "imports",
+    "scope_of",
     "table_for_tree",
 ]

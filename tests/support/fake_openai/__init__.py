@@ -4,6 +4,6 @@ it (``test_fake_openai.py``): what the end-to-end tests, editor tests and benchm
 Run it alone with ``python -m tests.support.fake_openai --help``.
 """
 
-from .server import FakeOpenAI, FakeOpenAIThread, RecordedRequest, Reply
+from .server import FakeOpenAI, FakeOpenAIThread, RecordedRequest, Reply, Traffic
 
-__all__ = ["FakeOpenAI", "FakeOpenAIThread", "RecordedRequest", "Reply"]
+__all__ = ["FakeOpenAI", "FakeOpenAIThread", "RecordedRequest", "Reply", "Traffic"]
