@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from qwen_lsp.completion.postprocess import MAX_RAW_CHARS
+from qwen_lsp.completion.postprocess.pipeline import MAX_RAW_CHARS
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.lsp_session import Session, start_session
 
