@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import subprocess
 import sys
 import time
@@ -27,35 +26,12 @@ import httpx
 from tests.integration.llama_server import LlamaServer, free_port
 
 from .model import ModelFile, ensure_model
+from .timings import RequestTimings, parse_timings
 
 MODEL_ALIAS = "qwen2.5-coder-0.5b-instruct"
 THREADS = 2
 CONTEXT = 8192
 SETUP_HINT = "run .ci/llamacpp-setup.sh (builds llama-cpp-python once)"
-
-PREFIX_HIT = re.compile(r"(\d+) prefix-match hit, remaining (\d+) prompt tokens to eval")
-PROMPT_EVAL = re.compile(r"prompt eval time =\s*([\d.]+) ms /\s*(\d+) tokens")
-EVAL = re.compile(r"^\S*\s+eval time =\s*([\d.]+) ms /\s*(\d+) runs", re.M)
-TOTAL = re.compile(r"total time =\s*([\d.]+) ms /\s*(\d+) tokens")
-
-
-@dataclass(frozen=True)
-class RequestTimings:
-    """llama.cpp's figures for one request (from its log)."""
-
-    cached_tokens: int  # prompt tokens reused from the KV cache
-    prompt_tokens: int  # prompt tokens evaluated
-    prompt_ms: float
-    generated_tokens: int  # decode runs
-    decode_ms: float
-
-    @property
-    def prompt_tps(self) -> float:
-        return self.prompt_tokens / (self.prompt_ms / 1000) if self.prompt_ms else 0.0
-
-    @property
-    def decode_tps(self) -> float:
-        return self.generated_tokens / (self.decode_ms / 1000) if self.decode_ms else 0.0
 
 
 @dataclass
@@ -64,24 +40,8 @@ class RealLlamaServer(LlamaServer):
     flags: tuple[str, ...] = ()
 
     def timings(self) -> list[RequestTimings]:
-        """One entry per finished request, in order (a request's block of perf lines ends with
-        ``total time``; the prefix-cache line, when there is one, comes before it)."""
-        found = []
-        for block in self.log().split("total time")[:-1]:
-            cached = 0
-            hits = PREFIX_HIT.findall(block)
-            if hits:
-                cached = int(hits[-1][0])
-            prompt = PROMPT_EVAL.findall(block)
-            decode = EVAL.findall(block)
-            if not prompt:
-                continue
-            p_ms, p_tokens = prompt[-1]
-            d_ms, d_runs = decode[-1] if decode else ("0", "0")
-            found.append(
-                RequestTimings(cached, int(p_tokens), float(p_ms), int(d_runs), float(d_ms))
-            )
-        return found
+        """llama.cpp's figures for each finished request, in order."""
+        return parse_timings(self.log())
 
 
 def server_flags(threads: int = THREADS, context: int = CONTEXT) -> tuple[str, ...]:
