@@ -39,7 +39,7 @@ QUICK_CASES = (
     "ky-line-in_file-06",
     "ky-multiline-cross_file-08",
 )
-QUICK_ACTIONS = ("py-fix", "go-refactor", "ts-explain")
+QUICK_ACTIONS = ("py-fix", "ts-explain")
 IDLE_LOAD = 2.5
 
 
@@ -68,48 +68,12 @@ def commit() -> str:
         return "unknown"
 
 
-async def run_completions(
-    cases: Sequence[Any], systems: Sequence[Any], server: Any, recorder: Any, model: str
-) -> list[dict[str, Any]]:
-    from qwen_lsp.context.tokens import TokenCounter
-    from tests.bench.realmodel.results import record
-    from tests.bench.realmodel.systems import base_settings, merged, run_naive, run_qwen_lsp
-
-    counter = TokenCounter(load_now=True)
-    base = base_settings(recorder.base_url, model)
-    records = []
-    for number, case in enumerate(cases, 1):
-        for system in systems:
-            before = len(server.timings())
-            if system.settings is None:
-                outcome = await run_naive(case, recorder, model, counter)
-            else:
-                settings = merged(base, system.settings)
-                outcome = await run_qwen_lsp(case, settings, recorder, system.name)
-            await asyncio.sleep(0.3)  # let the server's perf lines for the request land
-            rec = record(outcome, server.timings()[before:])
-            records.append(rec)
-            s = rec["score"]
-            print(
-                f"[{number}/{len(cases)}] {case.id} {system.name}: {outcome.seconds:.1f}s "
-                f"EM1={s['exact_first_line']} ES={s['es']:.2f} empty={s['empty']} "
-                f"harmful={s['harmful']} {outcome.error[:60]}",
-                flush=True,
-            )
-    return records
-
-
-async def run_actions(cases: Sequence[Any], recorder: Any, model: str) -> list[Any]:
-    from tests.bench.realmodel.actions import run_action
-    from tests.bench.realmodel.systems import base_settings
-
-    base = base_settings(recorder.base_url, model)
-    outcomes = []
+def core_cases(cases: Sequence[Any]) -> list[Any]:
+    """One case of each repository x target kind x scope (16): the default live set."""
+    chosen: dict[tuple[str, str, str], Any] = {}
     for case in cases:
-        outcome = await run_action(case, base, recorder)
-        outcomes.append(outcome)
-        print(f"action {case.id}: {outcome.status} {outcome.seconds:.1f}s {outcome.message[:80]}")
-    return outcomes
+        chosen.setdefault((case.repo, case.kind, case.scope), case)
+    return list(chosen.values())
 
 
 def main(options: Sequence[str] = ()) -> None:
@@ -123,39 +87,54 @@ def main(options: Sequence[str] = ()) -> None:
         print(f"skipped: {reason}")
         return
     from tests.bench.realmodel import speed
-    from tests.bench.realmodel.actions import ACTION_CASES
+    from tests.bench.realmodel.actions import ACTION_CASES, CORE_ACTIONS
     from tests.bench.realmodel.cases import load_cases
     from tests.bench.realmodel.model import ensure_model
+    from tests.bench.realmodel.passes import action_pass, live_pass, prompt_pass
     from tests.bench.realmodel.recorder import recording_proxy
-    from tests.bench.realmodel.systems import SYSTEMS
+    from tests.bench.realmodel.systems import DEFAULT_BUDGET, LIVE_BUDGET, SYSTEMS
 
     quick, full = "--quick" in options, "--full" in options
     if "--wait-idle" in options:
         wait_idle()
     model = ensure_model()
     cases = load_cases()
+    live_cases = cases if full else core_cases(cases)
+    prompt_cases = cases
+    actions = list(ACTION_CASES) if full else [a for a in ACTION_CASES if a.id in CORE_ACTIONS]
     if quick:
-        cases = [c for c in cases if c.id in QUICK_CASES]
-    systems = [s for s in SYSTEMS if full or not s.full_only]
-    actions = [] if "--no-actions" in options else list(ACTION_CASES)
-    if quick:
+        live_cases = [c for c in cases if c.id in QUICK_CASES]
+        prompt_cases = live_cases
         actions = [a for a in actions if a.id in QUICK_ACTIONS]
+    if "--no-actions" in options:
+        actions = []
+    live_systems = [s for s in SYSTEMS if full or not s.full_only]
+    prompt_systems = [s for s in SYSTEMS if s.name in ("qwen-lsp", "naive")]
     started = time.perf_counter()
     load_before = load()
+    prompts = asyncio.run(
+        prompt_pass(prompt_cases, prompt_systems, (DEFAULT_BUDGET, LIVE_BUDGET), llama.MODEL_ALIAS)
+    )
     with (
         tempfile.TemporaryDirectory(prefix="qwen-realmodel-") as tmp,
         llama.real_llama_server(Path(tmp) / "llama.log", model) as server,
         recording_proxy(server.root_url) as recorder,
     ):
         speed_rows = speed.measure(server, quick)
-        records = asyncio.run(run_completions(cases, systems, server, recorder, llama.MODEL_ALIAS))
-        action_outcomes = asyncio.run(run_actions(actions, recorder, llama.MODEL_ALIAS))
+        load_live = load()
+        records = asyncio.run(
+            live_pass(live_cases, live_systems, server, recorder, llama.MODEL_ALIAS, LIVE_BUDGET)
+        )
+        action_outcomes = asyncio.run(
+            action_pass(actions, recorder, llama.MODEL_ALIAS, LIVE_BUDGET)
+        )
         flags = " ".join(server.flags)
     elapsed = time.perf_counter() - started
     run = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": platform.node(),
         "load_before": load_before,
+        "load_live": load_live,
         "load_after": load(),
         "elapsed_s": round(elapsed),
         "model": model.description,
@@ -164,15 +143,17 @@ def main(options: Sequence[str] = ()) -> None:
         "commit": commit(),
         "quick": quick,
         "full": full,
-        "systems": [asdict(s) for s in systems],
+        "live_budget": LIVE_BUDGET,
+        "systems": [asdict(s) for s in live_systems],
         "speed": [{"what": r.what, "wall_s": r.wall_s, **asdict(r.timings)} for r in speed_rows],
+        "prompt_records": prompts,
         "records": records,
         "actions": [_action_record(o) for o in action_outcomes],
     }
     saved = save_run(run)
     from tests.bench.realmodel.report_doc import render
 
-    body = render(run, speed_rows, records, action_outcomes, systems)
+    body = render(run, speed_rows, prompts, records, action_outcomes, live_systems)
     if not quick:
         write_section("realmodel", "Real model: completion and code-action quality", body)
     print(body)

@@ -88,6 +88,10 @@ ACTION_CASES = (
 )  # fmt: skip
 
 
+# One action of each kind: the default run (the full run has all of ACTION_CASES).
+CORE_ACTIONS = ("py-fix", "go-refactor", "rust-document", "py-tests", "ts-explain", "ts-custom")
+
+
 @dataclass
 class ActionOutcome:
     case: ActionCase

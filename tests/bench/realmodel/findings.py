@@ -66,17 +66,6 @@ def recall_rows(records: Sequence[dict[str, Any]], systems: Sequence[str]) -> li
     return rows
 
 
-def recall_table(records: Sequence[dict[str, Any]], systems: Sequence[str]) -> str:
-    headers = [
-        "system",
-        "cross-file cases",
-        "target's cross-file names anywhere in the prompt",
-        "… in another file's section",
-        "cases with none in another file's section",
-    ]
-    return table(headers, recall_rows(records, systems))
-
-
 def multiline_rows(records: Sequence[dict[str, Any]], system: str) -> list[list[Any]]:
     recs = [r for r in records if r["system"] == system]
     requests = [q for r in recs for q in r["requests"]]
