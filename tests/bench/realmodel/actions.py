@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from tree_sitter import Node
+
 from .cases import REPOS
 from .lsp_driver import LspError, qwen_lsp
 from .recorder import Exchange, Recorder
@@ -114,17 +116,31 @@ class ActionOutcome:
     explanation_chars: int = 0
 
 
-def function_range(text: str, language: str, name: str) -> tuple[int, int]:
-    """(first line, last line) of the first definition called ``name``."""
+def _definition(text: str, language: str, name: str) -> Node:
     kinds = DECLARATIONS[language] | TOP_DEFINITIONS[language] | {"variable_declarator"}
     for node in walk(parse(text, language).root_node):
         if node.type in kinds:
             found = node.child_by_field_name("name")
             if found is not None and (found.text or b"").decode() == name:
-                holder = node.parent if node.type == "variable_declarator" else node
-                assert holder is not None
-                return holder.start_point[0], holder.end_point[0]
+                return node
     raise LookupError(f"no definition {name}")
+
+
+def function_range(text: str, language: str, name: str) -> tuple[int, int]:
+    """(first line, last line) of the first definition called ``name``."""
+    node = _definition(text, language, name)
+    holder = node.parent if node.type == "variable_declarator" and node.parent else node
+    return holder.start_point[0], holder.end_point[0]
+
+
+def cursor_spots(text: str, language: str, name: str) -> list[tuple[int, int]]:
+    """Where a user asks for actions: on the definition's name, else on its second line."""
+    node = _definition(text, language, name)
+    found = node.child_by_field_name("name")
+    assert found is not None
+    row = found.start_point[0]
+    second = text.split("\n")[row + 1]
+    return [(row, found.start_point[1]), (row + 1, len(second) - len(second.lstrip()))]
 
 
 def apply_text_edits(text: str, edits: list[dict[str, Any]]) -> str:
@@ -236,12 +252,18 @@ async def run_action(
                         "message": case.diagnostic,
                     }
                 ]
-                at = (row, column)
+                spots = [(row, column)]
             else:
-                at = (region[0], 0)
-            actions = await lsp.code_actions(uri, at, at, diagnostics)
-            outcome.offered = [a.get("title", "") for a in actions]
-            chosen = next((a for a in actions if _action_id(a) == case.action), None)
+                spots = cursor_spots(text, language, case.function)
+            chosen = None
+            for number, at in enumerate(spots):
+                actions = await lsp.code_actions(uri, at, at, diagnostics)
+                outcome.offered = [a.get("title", "") for a in actions]
+                chosen = next((a for a in actions if _action_id(a) == case.action), None)
+                if chosen is not None:
+                    if number:
+                        outcome.message = "not offered on the name, only inside the body; "
+                    break
             if chosen is None:
                 outcome.status = "not offered"
                 return outcome
@@ -260,7 +282,8 @@ async def run_action(
                 else:
                     resolved = await lsp.request("codeAction/resolve", chosen, timeout=900) or {}
             except LspError as exc:
-                outcome.status, outcome.message = "refused", str(exc)
+                outcome.status = "refused"
+                outcome.message += str(exc)
                 resolved = {}
             outcome.seconds = time.perf_counter() - started
             outcome.exchanges = await asyncio.to_thread(recorder.since, mark)
@@ -281,10 +304,11 @@ async def run_action(
                     outcome.status = "applied"
                     score_edit(outcome, text, after, original, language, region)
                 except ValueError as exc:
-                    outcome.status, outcome.message = "bad edit", str(exc)
+                    outcome.status = "bad edit"
+                    outcome.message += str(exc)
             elif not outcome.status:
                 outcome.status = "no edit"
-                outcome.message = "; ".join(lsp.messages())
+                outcome.message += "; ".join(lsp.messages())
     return outcome
 
 

@@ -46,8 +46,7 @@ def speed_table(rows: Sequence[SpeedRow]) -> str:
 
 
 def case_summary(records: Sequence[dict[str, Any]]) -> str:
-    first = records[0]["system"] if records else ""
-    mine = [r for r in records if r["system"] == first]
+    mine = list({r["case"]: r for r in records}.values())
     counts = Counter((r["language"], r["scope"], r["kind"]) for r in mine)
     langs = Counter(r["language"] for r in mine)
     scopes = Counter(r["scope"].replace("_", "-") for r in mine)

@@ -65,6 +65,7 @@ SYSTEMS = (
         'qwen-lsp, `completion.prompt_format = "file"`: no other files\' snippets, the whole '
         "budget for the current file",
         {"completion": {"promptFormat": "file"}},
+        full_only=True,
     ),
     System(
         "single-line",
@@ -103,7 +104,7 @@ def base_settings(base_url: str, model: str, budget: int) -> dict[str, Any]:
         },
         "completion": {"temperature": 0.0, "debounceMs": 0, "completionItems": False},
         "context": {"maxPromptTokens": budget},
-        "actions": {"timeoutS": REQUEST_TIMEOUT_S},
+        "actions": {"timeoutS": REQUEST_TIMEOUT_S, "temperature": 0.0},
     }
 
 
