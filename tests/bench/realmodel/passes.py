@@ -56,6 +56,7 @@ async def live_pass(
             await asyncio.sleep(0.3)  # the server's perf lines trail its answer
             rec = record(outcome, server.timings()[before:])
             rec["budget"] = budget
+            rec["prompt_tokens_counted"] = count_prompt(outcome.prompt, counter)
             records.append(rec)
             _progress(number, len(cases), rec)
     return records

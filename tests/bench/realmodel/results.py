@@ -16,8 +16,6 @@ from .recorder import Exchange
 from .systems import DEFAULT_TIMEOUT_S, Outcome
 from .timings import RequestTimings
 
-SPECIALS = ("<|repo_name|>", "<|file_sep|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>")
-
 
 def request_record(exchange: Exchange, timing: RequestTimings | None) -> dict[str, Any]:
     request = exchange.request or {}
@@ -75,16 +73,12 @@ def _mean(values: Sequence[float]) -> float:
     return statistics.fmean(values) if values else 0.0
 
 
-def prompt_tokens(rec: dict[str, Any]) -> int | None:
-    found = [r["prompt_tokens"] for r in rec["requests"] if r["prompt_tokens"] is not None]
-    return found[0] if found else None
-
-
 def quality_row(label: str, recs: Sequence[dict[str, Any]]) -> list[Any]:
     n = len(recs)
     scores = [r["score"] for r in recs]
     seconds = [r["seconds"] for r in recs]
-    tokens = [t for r in recs if (t := prompt_tokens(r)) is not None]
+    # Counted with the Qwen tokenizer: llama.cpp logs no timings for a stream the client closed.
+    tokens = [r["prompt_tokens_counted"] for r in recs if r.get("prompt_tokens_counted")]
     answer = [sum(q["answer_chunks"] for q in r["requests"]) for r in recs]
     return [
         label,
