@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from qwen_lsp.context.tokens import TokenCounter
+from qwen_lsp.prompts.fim import STOP_TOKENS
 
 from .cases import Case, make_workspace
 from .lsp_driver import qwen_lsp
@@ -34,17 +35,6 @@ DEFAULT_BUDGET = 3072  # qwen-lsp's default context.max_prompt_tokens
 LIVE_BUDGET = 1024
 NAIVE_SUFFIX_SHARE = 0.15
 NAIVE_MAX_TOKENS = 128
-STOP = [
-    "<|endoftext|>",
-    "<|fim_prefix|>",
-    "<|fim_suffix|>",
-    "<|fim_middle|>",
-    "<|fim_pad|>",
-    "<|repo_name|>",
-    "<|file_sep|>",
-    "<|im_start|>",
-    "<|im_end|>",
-]
 REQUEST_TIMEOUT_S = 600.0  # quality first: slow answers are counted, not cut
 DEFAULT_TIMEOUT_S = 20.0  # qwen-lsp's endpoint.timeout_s default
 
@@ -216,7 +206,7 @@ async def run_naive(
         "max_tokens": 64 if single_line else NAIVE_MAX_TOKENS,
         "temperature": 0.0,
         "stream": True,
-        "stop": STOP,
+        "stop": list(STOP_TOKENS),  # Qwen's special tokens
     }
     mark = recorder.mark()
     started = time.perf_counter()
