@@ -10,6 +10,8 @@ applies the returned ``WorkspaceEdit`` the way an editor would. Scored for:
 - loses code: a function/type definition of the file is gone, or (fix, document, custom) more
   non-blank lines were removed than added, or (refactor) the function lost more than half of its
   lines — an edit that deletes the user's code;
+- duplicates code: a definition now appears more often than before (the answer re-typed its
+  context around the region);
 - fixed (fix only): the edited file equals the original (the typo undone, nothing else).
 """
 
@@ -21,6 +23,7 @@ import itertools
 import shutil
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,6 +108,7 @@ class ActionOutcome:
     exchanges: list[Exchange] = field(default_factory=list)
     parses: bool = True
     definitions_lost: list[str] = field(default_factory=list)
+    definitions_duplicated: list[str] = field(default_factory=list)
     lines_added: int = 0
     lines_removed: int = 0
     region_lines_before: int = 0
@@ -194,6 +198,10 @@ def score_edit(
     outcome.parses = error_count(after, language) <= error_count(before, language)
     defs_before, defs_after = top_definitions(before, language), top_definitions(after, language)
     outcome.definitions_lost = sorted(set(defs_before) - set(defs_after))
+    counts_before, counts_after = Counter(defs_before), Counter(defs_after)
+    outcome.definitions_duplicated = sorted(
+        d for d, n in counts_after.items() if d in counts_before and n > counts_before[d]
+    )
     added = removed = 0
     for line in difflib.unified_diff(before.split("\n"), after.split("\n"), lineterm="", n=0):
         if line.startswith("+") and not line.startswith("+++") and line[1:].strip():

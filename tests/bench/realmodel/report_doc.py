@@ -106,6 +106,7 @@ def render(
     empty = empty_rows(records, "qwen-lsp")
     applied = [o for o in actions if o.status == "applied"]
     loses = sum(o.loses_code for o in applied)
+    duplicates = sum(bool(o.definitions_duplicated) for o in applied)
     return f"""
 *Load (1/5/15 min) at the start:* {run["load_before"]}; *at the live pass:* {run["load_live"]};
 *at the end:* {run["load_after"]}; whole run {run["elapsed_s"] / 60:.1f} min.
@@ -164,7 +165,8 @@ Empty suggestions (qwen-lsp):
 
 **Code actions** ({len(actions)}; each on a real function, the edit applied as an editor would;
 "loses code" = a definition gone, or more lines removed than added where the action should only
-add or change; {loses} of {len(applied)} applied edits lose code):
+add or change; {loses} of {len(applied)} applied edits lose code, {duplicates} duplicate a
+definition):
 
 {action_table(actions)}
 """
