@@ -32,7 +32,7 @@ from urllib.parse import unquote, urlsplit
 from tree_sitter import Node
 
 from .cases import REPOS
-from .lsp_driver import LspError, qwen_lsp
+from .lsp_driver import LspError, QwenLsp, qwen_lsp
 from .recorder import Exchange, Recorder
 from .syntax_facts import (
     DECLARATIONS,
@@ -224,99 +224,123 @@ def score_edit(
         outcome.fixed = after == original
 
 
+def fix_diagnostic(case: ActionCase, text: str) -> dict[str, Any]:
+    """The diagnostic a linter or compiler reports for the case's typo."""
+    row = next(i for i, line in enumerate(text.split("\n")) if case.typo[1] in line)
+    column = text.split("\n")[row].index(case.typo[1])
+    return {
+        "range": {
+            "start": {"line": row, "character": column},
+            "end": {"line": row, "character": column + len(case.typo[1])},
+        },
+        "severity": 1,
+        "source": case.source,
+        "message": case.diagnostic,
+    }
+
+
+async def pick_action(
+    lsp: QwenLsp, uri: str, case: ActionCase, text: str, outcome: ActionOutcome
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(the wanted action, the diagnostics sent): asked where a user would ask."""
+    language = language_of(case.path) or ""
+    diagnostics = [fix_diagnostic(case, text)] if case.action == "fix" else []
+    if diagnostics:
+        start = diagnostics[0]["range"]["start"]
+        spots = [(start["line"], start["character"])]
+    else:
+        spots = cursor_spots(text, language, case.function)
+    for number, at in enumerate(spots):
+        actions = await lsp.code_actions(uri, at, at, diagnostics)
+        outcome.offered = [a.get("title", "") for a in actions]
+        chosen = next((a for a in actions if _action_id(a) == case.action), None)
+        if chosen is not None:
+            if number:
+                outcome.message = "not offered on the name, only inside the body; "
+            return chosen, diagnostics
+    return None, diagnostics
+
+
+async def execute(lsp: QwenLsp, chosen: dict[str, Any], outcome: ActionOutcome) -> dict[str, Any]:
+    """Resolve the action (or run its command); the resolved action, {} when there is none."""
+    try:
+        if "command" in chosen and "data" not in chosen:
+            command = chosen["command"]
+            params = {"command": command["command"], "arguments": command.get("arguments", [])}
+            await lsp.request("workspace/executeCommand", params, timeout=900)
+            return {}
+        return await lsp.request("codeAction/resolve", chosen, timeout=900) or {}
+    except LspError as exc:
+        outcome.status = "refused"
+        outcome.message += str(exc)
+        return {}
+
+
+def take_result(
+    lsp: QwenLsp,
+    uri: str,
+    resolved: dict[str, Any],
+    texts: tuple[str, str],
+    region: tuple[int, int],
+    outcome: ActionOutcome,
+) -> None:
+    """Apply what the action produced as an editor would, and score it."""
+    text, original = texts
+    language = language_of(outcome.case.path) or ""
+    if lsp.shown_documents:
+        shown = Path(unquote(urlsplit(lsp.shown_documents[-1]["uri"]).path))
+        outcome.status = "shown"
+        if shown.is_file():
+            outcome.explanation_chars = len(shown.read_text(encoding="utf-8"))
+    edit = resolved.get("edit")
+    if not edit and lsp.applied_edits:
+        edit = lsp.applied_edits[-1].get("edit")
+    if not edit:
+        if not outcome.status:
+            outcome.status = "no edit"
+            outcome.message += "; ".join(lsp.messages())
+        return
+    mine, others = _document_edits(edit, uri)
+    outcome.new_files = [o.rsplit("/", 1)[-1] for o in others]
+    outcome.new_file_parses = _new_files_parse(edit, others)
+    try:
+        after = apply_text_edits(text, mine)
+    except ValueError as exc:
+        outcome.status = "bad edit"
+        outcome.message += str(exc)
+        return
+    outcome.status = "applied"
+    score_edit(outcome, text, after, original, language, region)
+
+
 async def run_action(
     case: ActionCase, settings: dict[str, Any], recorder: Recorder
 ) -> ActionOutcome:
+    """One action through a fresh server whose workspace is the case's repository extract."""
     language = language_of(case.path) or ""
     original = (REPOS / case.repo / case.path).read_text(encoding="utf-8")
-    text = original
-    if case.action == "fix":
-        assert text.count(case.typo[0]) == 1, case.id
-        text = text.replace(*case.typo)
+    text = original.replace(*case.typo) if case.action == "fix" else original
+    assert case.action != "fix" or original.count(case.typo[0]) == 1, case.id
     region = function_range(text, language, case.function)
     outcome = ActionOutcome(case)
+    options = {**settings, "actions": {**settings.get("actions", {}), "custom": [CUSTOM_ACTION]}}
     with tempfile.TemporaryDirectory(prefix="qwen-bench-act-") as tmp:
         root = Path(tmp) / case.repo
         shutil.copytree(REPOS / case.repo, root)
         (root / case.path).write_text(text, encoding="utf-8")
-        options = {
-            **settings,
-            "actions": {**settings.get("actions", {}), "custom": [CUSTOM_ACTION]},
-        }
         async with qwen_lsp(root, options) as lsp:
             uri = lsp.open(case.path, text, language)
-            diagnostics = []
-            if case.action == "fix":
-                row = next(i for i, ln in enumerate(text.split("\n")) if case.typo[1] in ln)
-                column = text.split("\n")[row].index(case.typo[1])
-                diagnostics = [
-                    {
-                        "range": {
-                            "start": {"line": row, "character": column},
-                            "end": {"line": row, "character": column + len(case.typo[1])},
-                        },
-                        "severity": 1,
-                        "source": case.source,
-                        "message": case.diagnostic,
-                    }
-                ]
-                spots = [(row, column)]
-            else:
-                spots = cursor_spots(text, language, case.function)
-            chosen = None
-            for number, at in enumerate(spots):
-                actions = await lsp.code_actions(uri, at, at, diagnostics)
-                outcome.offered = [a.get("title", "") for a in actions]
-                chosen = next((a for a in actions if _action_id(a) == case.action), None)
-                if chosen is not None:
-                    if number:
-                        outcome.message = "not offered on the name, only inside the body; "
-                    break
+            chosen, _ = await pick_action(lsp, uri, case, text, outcome)
             if chosen is None:
                 outcome.status = "not offered"
                 return outcome
             outcome.title = chosen.get("title", "")
             mark = recorder.mark()
             started = time.perf_counter()
-            try:
-                if "command" in chosen and "data" not in chosen:
-                    command = chosen["command"]
-                    await lsp.request(
-                        "workspace/executeCommand",
-                        {"command": command["command"], "arguments": command.get("arguments", [])},
-                        timeout=900,
-                    )
-                    resolved: dict[str, Any] = {}
-                else:
-                    resolved = await lsp.request("codeAction/resolve", chosen, timeout=900) or {}
-            except LspError as exc:
-                outcome.status = "refused"
-                outcome.message += str(exc)
-                resolved = {}
+            resolved = await execute(lsp, chosen, outcome)
             outcome.seconds = time.perf_counter() - started
             outcome.exchanges = await asyncio.to_thread(recorder.since, mark)
-            if lsp.shown_documents:
-                shown = Path(unquote(urlsplit(lsp.shown_documents[-1]["uri"]).path))
-                outcome.status = "shown"
-                if shown.is_file():
-                    outcome.explanation_chars = len(shown.read_text(encoding="utf-8"))
-            edit = resolved.get("edit")
-            if not edit and lsp.applied_edits:
-                edit = lsp.applied_edits[-1].get("edit")
-            if edit:
-                mine, others = _document_edits(edit, uri)
-                outcome.new_files = [o.rsplit("/", 1)[-1] for o in others]
-                outcome.new_file_parses = _new_files_parse(edit, others)
-                try:
-                    after = apply_text_edits(text, mine)
-                    outcome.status = "applied"
-                    score_edit(outcome, text, after, original, language, region)
-                except ValueError as exc:
-                    outcome.status = "bad edit"
-                    outcome.message += str(exc)
-            elif not outcome.status:
-                outcome.status = "no edit"
-                outcome.message += "; ".join(lsp.messages())
+            take_result(lsp, uri, resolved, (text, original), region, outcome)
     return outcome
 
 
