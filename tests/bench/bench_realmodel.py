@@ -3,6 +3,7 @@
     python -m tests.bench realmodel            # the full set (<= 20 min on 2 idle cores)
     python -m tests.bench realmodel --quick    # a few cases of each kind
     python -m tests.bench realmodel --full     # also the slower ablations
+    python -m tests.bench realmodel --ablations   # only the ablations, live, on the core cases
     python -m tests.bench realmodel --wait-idle   # first wait (<= 15 min) for load < 2.5
 
 Qwen2.5-Coder-0.5B-Instruct Q4_K_M on llama-cpp-python's server (``tests/bench/realmodel/``:
@@ -40,6 +41,8 @@ QUICK_CASES = (
     "ky-multiline-cross_file-08",
 )
 QUICK_ACTIONS = ("py-fix", "ts-explain")
+# --ablations: these qwen-lsp variants live on the 16 core cases (compare with the main table).
+ABLATIONS = ("no-cross-file", "single-line")
 IDLE_LOAD = 2.5
 
 
@@ -79,7 +82,7 @@ def core_cases(cases: Sequence[Any]) -> list[Any]:
 def main(options: Sequence[str] = ()) -> None:
     from tests.bench.realmodel import llama
 
-    unknown = set(options) - {"--quick", "--full", "--wait-idle", "--no-actions"}
+    unknown = set(options) - {"--quick", "--full", "--wait-idle", "--no-actions", "--ablations"}
     if unknown:
         raise SystemExit(f"unknown options {sorted(unknown)}")
     reason = llama.available()
@@ -94,7 +97,7 @@ def main(options: Sequence[str] = ()) -> None:
     from tests.bench.realmodel.recorder import recording_proxy
     from tests.bench.realmodel.systems import DEFAULT_BUDGET, LIVE_BUDGET, SYSTEMS
 
-    quick, full = "--quick" in options, "--full" in options
+    quick, full, ablations = "--quick" in options, "--full" in options, "--ablations" in options
     if "--wait-idle" in options:
         wait_idle()
     model = ensure_model()
@@ -106,10 +109,13 @@ def main(options: Sequence[str] = ()) -> None:
         live_cases = [c for c in cases if c.id in QUICK_CASES]
         prompt_cases = live_cases
         actions = [a for a in actions if a.id in QUICK_ACTIONS]
-    if "--no-actions" in options:
+    if "--no-actions" in options or ablations:
         actions = []
     live_systems = [s for s in SYSTEMS if full or not s.full_only]
     prompt_systems = [s for s in SYSTEMS if s.name in ("qwen-lsp", "naive")]
+    if ablations:
+        live_systems = [s for s in SYSTEMS if s.name in ABLATIONS]
+        prompt_cases = []
     started = time.perf_counter()
     load_before = load()
     prompts = asyncio.run(
@@ -120,7 +126,7 @@ def main(options: Sequence[str] = ()) -> None:
         llama.real_llama_server(Path(tmp) / "llama.log", model) as server,
         recording_proxy(server.root_url) as recorder,
     ):
-        speed_rows = speed.measure(server, quick)
+        speed_rows = [] if ablations else speed.measure(server, quick)
         load_live = load()
         records = asyncio.run(
             live_pass(live_cases, live_systems, server, recorder, llama.MODEL_ALIAS, LIVE_BUDGET)
@@ -151,10 +157,14 @@ def main(options: Sequence[str] = ()) -> None:
         "actions": [_action_record(o) for o in action_outcomes],
     }
     saved = save_run(run)
-    from tests.bench.realmodel.report_doc import render
+    from tests.bench.realmodel.report_doc import render, render_ablations
 
-    body = render(run, speed_rows, prompts, records, action_outcomes, live_systems)
-    if not quick:
+    if ablations:
+        body = render_ablations(run, records, live_systems)
+        write_section("realmodel_ablations", "Real model: ablations (live)", body)
+    else:
+        body = render(run, speed_rows, prompts, records, action_outcomes, live_systems)
+    if not quick and not ablations:
         write_section("realmodel", "Real model: completion and code-action quality", body)
     print(body)
     print(f"all prompts, answers and scores: {saved}", file=sys.stderr)

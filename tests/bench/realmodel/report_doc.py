@@ -170,3 +170,25 @@ definition):
 
 {action_table(actions)}
 """
+
+
+def render_ablations(
+    run: dict[str, Any], records: Sequence[dict[str, Any]], systems: Sequence[Any]
+) -> str:
+    names = [s.name for s in systems]
+    system_lines = "\n".join(f"- **{s.name}**: {s.description}" for s in systems)
+    multi = [row for s in names for row in multiline_rows(records, s)]
+    return f"""
+*Load (1/5/15 min) at the start:* {run["load_before"]}; *at the end:* {run["load_after"]};
+{run["elapsed_s"] / 60:.1f} min. *Code:* `{run["commit"]}`. Same model, server, cases (the 16
+core cases), budget ({run["live_budget"]} tokens) and scoring as the live pass of the main table
+above (`python -m tests.bench realmodel --ablations`); compare with its `qwen-lsp` row.
+
+{system_lines}
+
+{quality_table(records, names)}
+
+{split_table(records, names)}
+
+{table(["measure", "count"], multi)}
+"""
