@@ -18,6 +18,9 @@ from pathlib import Path
 def main(argv: list[str]) -> int:
     here = Path(__file__).parent
     names = sorted(p.stem for p in here.glob("bench_*.py"))
+    if "-h" in argv or "--help" in argv or "--list" in argv:
+        print(__doc__.strip(), "\n\nbenchmarks:", " ".join(n[6:] for n in names))
+        return 0
     options = [a for a in argv if a.startswith("--")]
     argv = [a for a in argv if not a.startswith("--")]
     wanted = [n if n.startswith("bench_") else f"bench_{n}" for n in argv]
