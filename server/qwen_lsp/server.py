@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -73,7 +73,17 @@ class QwenProtocol(LanguageServerProtocol):
 
     We keep documents in ``DocumentStore`` (line index, incremental tree); pygls's copy re-splits
     the whole text on every change (~5 ms per keystroke on a 10k-line file) and nobody reads it.
+    After ``shutdown`` a request gets an InvalidRequest error (pygls drops it unanswered, and the
+    client waits forever); notifications other than ``exit`` are dropped.
     """
+
+    def handle_message(self, message: Any) -> None:
+        is_request = getattr(message, "id", None) is not None and hasattr(message, "method")
+        if self._shutdown and is_request and message.method != types.EXIT:
+            error = JsonRpcInvalidRequest(f"the server is shutting down; {message.method} refused")
+            self._send_response(message.id, error=error.to_response_error())
+            return
+        super().handle_message(message)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Any:
