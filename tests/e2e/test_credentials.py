@@ -127,7 +127,7 @@ async def test_no_credential_reaches_logs_messages_or_doctor(tmp_path: Path) -> 
     assert endpoint.requests and proxy.seen
     assert all(r.headers["authorization"] == f"Bearer {API_KEY}" for r in endpoint.requests)
     assert any(QUERY_KEY in r.target for r in endpoint.requests)
-    assert "rejected the API key" in " ".join(texts.values())
+    assert "refused the API key" in " ".join(texts.values())
     assert "settings" in stderr and "***" in stderr
     assert doctor.returncode == 1 and "***" in doctor.stdout
     for where, text in texts.items():
