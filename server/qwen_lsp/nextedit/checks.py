@@ -8,7 +8,8 @@ and the benchmark):
   at ``max_tokens``, at the client's cap, or a stream that ended without a reason);
 * ``far_away`` — an edit more than ``far_lines`` lines from the cursor and from every recent edit;
 * ``rewrites_region`` — the answer replaces most of the region instead of editing it;
-* ``deletes_typed`` — an edit removes (non-blank) text the user typed in the last minute;
+* ``deletes_typed`` — an edit removes text the user typed in the last minute (or, after a
+  deletion, text on both sides of where they deleted);
 * ``reverts_edit`` — an edit puts back what the user just deleted;
 * ``breaks_parse`` — the file has more tree-sitter errors with the edit than without it.
 """
@@ -37,7 +38,7 @@ class Refusal:
 class CheckLimits:
     typed_window_s: float = 60.0
     typed_edits: int = 4  # the newest edits of the document that count as "just typed"
-    far_lines: int = 20
+    far_lines: int = 30  # the region's most lines: refuses only with a bigger region
     max_rewrite_share: float = 0.5  # of the region's non-blank characters removed by the edits
     min_rewrite_chars: int = 40  # below this, any rewrite is small enough
 
@@ -99,10 +100,11 @@ def _deletes_typed(changes, index, cursor, region_chars, typed, limits, text) ->
     for edit in typed:
         for change in changes:
             lo, hi = max(change.start, edit.start), min(change.end, edit.end)
-            if lo < hi and text[lo:hi].strip():
+            if lo < hi or (edit.start == edit.end and change.start < edit.start < change.end):
+                removed = text[change.start : change.end] if lo == hi else text[lo:hi]
                 return Refusal(
                     "deletes_typed",
-                    f"the edit removes {text[lo:hi].strip()!r}, which was just typed",
+                    f"the edit removes {removed.strip()[:40]!r} where the user just edited",
                 )
     return None
 

@@ -149,6 +149,29 @@ def snap_to_words(text: str, changes: Iterable[TextChange]) -> list[TextChange]:
     ]
 
 
+def without_whitespace_only(text: str, changes: Sequence[TextChange]) -> list[TextChange]:
+    """The changes minus those that only move whitespace, away from every real change (a
+    model re-indenting lines it was not asked about is noise; re-indenting the lines next to
+    a real change is part of it)."""
+
+    def lines(change: TextChange) -> tuple[int, int]:
+        first = text.count("\n", 0, change.start)
+        return first, first + text.count("\n", change.start, change.end)
+
+    spaces = [text[c.start : c.end].split() == c.new_text.split() for c in changes]
+    real = [lines(c) for c, blank in zip(changes, spaces, strict=True) if not blank]
+    if not real:
+        return []
+    kept = []
+    for change, blank in zip(changes, spaces, strict=True):
+        if blank:
+            first, last = lines(change)
+            if not any(a - 1 <= last and first <= b + 1 for a, b in real):
+                continue
+        kept.append(change)
+    return kept
+
+
 def change_size(old: str, new: str) -> int:
     """Characters removed plus inserted by the minimal edits from ``old`` to ``new``."""
     return sum(c.size for c in minimal_edits(old, new))

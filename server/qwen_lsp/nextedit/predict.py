@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING
 from ..model.request import GenerationRequest
 from .answer import Unusable, instruct_region, zeta_region
 from .checks import CheckLimits, Refusal, edit_refusal, finish_refusal, parse_refusal
-from .diff import TextChange, apply_changes, minimal_edits, snap_to_words
+from .diff import (
+    TextChange,
+    apply_changes,
+    minimal_edits,
+    snap_to_words,
+    without_whitespace_only,
+)
 from .history import EditEvent, HistoryLimits, edit_history, recent_edits
 from .prompts import Excerpt, Format, PromptInput, build_request
 from .region import Region, RegionLimits, editable_region
@@ -149,7 +155,8 @@ def interpret(
         return Outcome(refusal=Refusal(f"unusable_{exc.reason}", str(exc)))
     region = plan.region
     old_region = region.text(plan.text)
-    changes = tuple(minimal_edits(old_region, new_region, region.start))
+    edits = minimal_edits(old_region, new_region, region.start)
+    changes = tuple(without_whitespace_only(plan.text, edits))
     if not changes:
         return Outcome()
     now = time.monotonic() if now is None else now
