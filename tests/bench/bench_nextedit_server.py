@@ -17,6 +17,7 @@ to the editor's text is the commit's next hunk.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import re
 import statistics
@@ -213,7 +214,8 @@ def main() -> None:
         [
             f"Real server over stdio, oracle endpoint answering after {LATENCY_S * 1000:.0f} ms "
             f"(FIM: empty answers), next_edit.debounce_ms {DEBOUNCE_MS}, the typist's cadence; "
-            f"{len(cases)} cases of the replay set, {elapsed:.0f} s.",
+            f"{len(cases)} cases of the replay set, {elapsed:.0f} s, load {os.getloadavg()[0]:.1f} "
+            "at the end.",
             table(["measure", "value"], rows),
             "The latency floor is the debounce plus the oracle's latency "
             f"({DEBOUNCE_MS + LATENCY_S * 1000:.0f} ms): the rest is the server (history, "
