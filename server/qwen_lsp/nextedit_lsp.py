@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from lsprotocol.converters import get_converter
 
 from .workspace.names import is_secret_document
 
@@ -201,7 +202,7 @@ class NextEdit:
         edits = text_edits(doc, prediction.changes)
         first, last = prediction.changes[0], prediction.changes[-1]
         cursor_line = doc.line_index.line_of(prediction.cursor)
-        converter = self.ls.protocol._converter
+        converter = get_converter()
         return {
             "id": prediction.id,
             "edit": converter.unstructure(self.workspace_edit(doc, prediction)),

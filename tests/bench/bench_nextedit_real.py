@@ -201,9 +201,13 @@ def report(results: list[Result], elapsed: float, load: str) -> str:
             + (", ".join(f"{k} {v}" for k, v in sorted(by_language.items())) or "none")
             + ".",
             f"Time per prediction p50 {statistics.median(seconds):.1f} s, p95 "
-            f"{percentile(seconds, 95):.1f} s; prompt tokens p50 "
-            f"{statistics.median(prompt_tokens) if prompt_tokens else 0:.0f}, answer tokens p50 "
-            f"{statistics.median(answer_tokens) if answer_tokens else 0:.0f}.",
+            f"{percentile(seconds, 95):.1f} s"
+            + (
+                f"; prompt tokens p50 {statistics.median(prompt_tokens):.0f}, answer tokens p50 "
+                f"{statistics.median(answer_tokens):.0f}."
+                if prompt_tokens and answer_tokens
+                else " (the server reported no token counts)."
+            ),
         ]
     )
 
