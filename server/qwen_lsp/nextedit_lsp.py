@@ -17,7 +17,8 @@ What a client gets, in standard LSP where it fits:
   not offered again).
 
 Predictions are asked for once edits settle (``next_edit.debounce_ms``), cancelled by the next
-edit, and kept while the user types them (``nextedit/service.py``). Off unless
+edit, and kept while the user types them (``nextedit/service.py``). The model calls go through
+a client of their own. Off unless
 ``next_edit.enabled``. Hooks in ``server.py``: ``did_change``, ``did_close``, ``inline_item``
 and ``shutdown``; ``register_next_edit`` adds the rest.
 """
@@ -38,11 +39,12 @@ from .workspace.names import is_secret_document
 if TYPE_CHECKING:
     from .documents import Document
     from .model.client import ModelClient
-    from .model.request import Answer, GenerationRequest
+    from .model.request import Answer, GenerationRequest, TransportName
     from .nextedit.diff import TextChange
     from .nextedit.predict import Prediction
     from .nextedit.service import NextEditConfig, NextEditService
     from .server import QwenLanguageServer
+    from .settings import EndpointSettings
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,8 @@ class NextEdit:
     def __init__(self, ls: QwenLanguageServer):
         self.ls = ls
         self._service: NextEditService | None = None
-        self._raw_clients: dict[object, ModelClient] = {}
+        self._model: ModelClient | None = None  # next edit's own client, for these settings
+        self._client_for: tuple[EndpointSettings, TransportName] | None = None
 
     # --- hooks from server.py ---------------------------------------------------------------
 
@@ -104,9 +107,9 @@ class NextEdit:
     async def shutdown(self) -> None:
         if self._service is not None:
             self._service.cancel_all()
-        for client in self._raw_clients.values():
-            await client.aclose()
-        self._raw_clients.clear()
+        if self._model is not None:
+            await self._model.aclose()
+            self._model = None
 
     # --- the service ------------------------------------------------------------------------
 
@@ -151,31 +154,30 @@ class NextEdit:
         return path.name
 
     async def generate(self, request: GenerationRequest) -> Answer:
-        """One model call: chat for the instruct format, a raw prompt for zeta (on
-        ``/completions`` unless the endpoint is Ollama's)."""
+        """One model call, on next edit's own client (its failures and backoff never pause
+        completions): chat for the instruct format; for zeta a raw prompt on ``/completions``
+        (Ollama: ``/api/generate``), whatever transport completions use."""
         from .model.errors import ModelError
 
-        client = self.ls.model
-        if request.prompt and client.transport not in ("completions", "ollama"):
-            client = self._raw_client(client)
+        ls = self.ls
+        transport = "ollama" if ls.resolve_transport(ls.settings) == "ollama" else "completions"
+        client = self._client(ls.settings.endpoint, transport)
         try:
             answer = await client.answer(request)
         except ModelError as error:
-            self.ls.report_model_error(error)
+            ls.report_model_error(error)
             raise
-        self.ls.model_recovered()
+        ls.model_recovered()
         return answer
 
-    def _raw_client(self, shared: ModelClient) -> ModelClient:
+    def _client(self, endpoint: EndpointSettings, transport: TransportName) -> ModelClient:
         from .model.client import ModelClient
 
-        endpoint = shared.endpoint
-        client = self._raw_clients.get(endpoint)
-        if client is None:
-            for old in self._raw_clients.values():  # an older endpoint's: closed
-                self.ls.background(old.aclose())
-            self._raw_clients = {endpoint: (client := ModelClient(endpoint, "completions"))}
-        return client
+        if self._client_for != (endpoint, transport) or self._model is None:
+            if self._model is not None:  # settings changed: the old one is closed
+                self.ls.background(self._model.aclose())
+            self._model, self._client_for = ModelClient(endpoint, transport), (endpoint, transport)
+        return self._model
 
     def on_error(self, error: Exception) -> None:
         log.info("next-edit prediction failed: %s", error)

@@ -5,7 +5,8 @@ receives (notification, inline item, code action, applied edit) and what the end
 from __future__ import annotations
 
 import asyncio
-import re
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any, Union
 
 import pytest
@@ -13,31 +14,13 @@ from lsprotocol import types
 
 from tests.support.fake_openai import FakeOpenAI, RecordedRequest, Reply
 from tests.support.lsp_session import Session, client_capabilities, start_session
+from tests.support.next_edit_model import RENAMED, SHAPES, finish_rename
+from tests.support.next_edit_model import renamed as renamed_region
 
-SHAPES = """\
-def describe(width, height):
-    area = width * height
-    print("width", width)
-    return area
-
-
-def main():
-    describe(2, 3)
-"""
-REGION = re.compile(r"<\|editable_region_start\|>\n(.*?)\n<\|editable_region_end\|>", re.S)
-CURSOR = "<|user_cursor|>"
+# The module's text: SHAPES and a caller below it.
+TEXT = SHAPES + "\n\ndef main():\n    describe(2, 3)\n"
+EXPECTED = RENAMED + "\n\ndef main():\n    describe(2, 3)\n"
 ENABLED = {"nextEdit": {"enabled": True, "debounceMs": 100}}
-
-
-def rename_width(request: RecordedRequest) -> Reply:
-    """A model that finishes the rename the edit history started: ``width`` → ``w``."""
-    body = request.json or {}
-    if request.route != "chat":
-        return Reply(text="")  # inline completions (FIM): nothing
-    user = body["messages"][-1]["content"]
-    region = REGION.search(user).group(1).replace(CURSOR, "")
-    rewritten = re.sub(r"\bwidth\b(?!\")", "w", region)
-    return Reply(text=f"```python\n{rewritten}\n```")
 
 
 def capabilities() -> types.ClientCapabilities:
@@ -50,6 +33,20 @@ async def open_session(fake: FakeOpenAI, options: dict[str, Any] | None = None, 
     return start_session(
         fake.base_url, init_options=options or ENABLED, capabilities=capabilities(), **kwargs
     )
+
+
+@contextlib.asynccontextmanager
+async def renamed(
+    fake: FakeOpenAI, options: dict[str, Any] | None = None
+) -> AsyncIterator[tuple[Session, str, list[dict[str, Any]]]]:
+    """A session where the user has renamed the parameter and a prediction has arrived:
+    (session, uri, the qwen/nextEdit notifications so far)."""
+    async with await open_session(fake, options) as session:
+        seen = watch(session)
+        uri = session.open("shapes.py", TEXT)
+        rename_signature(session, uri)
+        await session.wait_until(lambda: any(n["prediction"] for n in seen), 10)
+        yield session, uri, seen
 
 
 def plain(obj: Any) -> Any:
@@ -120,19 +117,16 @@ def chats(fake: FakeOpenAI) -> list[RecordedRequest]:
     return [r for r in fake.generations if r.route == "chat"]
 
 
-RENAMED = SHAPES.replace("width,", "w,").replace("= width", "= w").replace('", width)', '", w)')
-
-
 @pytest.fixture
 async def fake():
-    async with FakeOpenAI(responder=rename_width) as server:
+    async with FakeOpenAI(responder=finish_rename) as server:
         yield server
 
 
 async def test_off_by_default_no_prediction_and_no_model_call(fake):
     async with start_session(fake.base_url, capabilities=capabilities()) as session:
         seen = watch(session)
-        uri = session.open("shapes.py", SHAPES)
+        uri = session.open("shapes.py", TEXT)
         rename_signature(session, uri)
         await asyncio.sleep(1.0)
         assert chats(fake) == [] and seen == []
@@ -141,11 +135,7 @@ async def test_off_by_default_no_prediction_and_no_model_call(fake):
 
 
 async def test_edits_that_settle_get_one_prediction_delivered_three_ways(fake):
-    async with await open_session(fake) as session:
-        seen = watch(session)
-        uri = session.open("shapes.py", SHAPES)
-        rename_signature(session, uri)
-        await session.wait_until(lambda: any(n["prediction"] for n in seen), 10)
+    async with renamed(fake) as (session, uri, seen):
         assert len(chats(fake)) == 1  # two edits, one call once they settled
         prompt = chats(fake)[0].json["messages"][-1]["content"]
         assert "-def describe(width, height):\n+def describe(w, height):" in prompt
@@ -156,8 +146,7 @@ async def test_edits_that_settle_get_one_prediction_delivered_three_ways(fake):
         assert prediction["jump"] == {"line": 1, "character": 11}
         (change,) = prediction["edit"]["documentChanges"]
         assert change["textDocument"] == {"uri": uri, "version": 3}
-        current = SHAPES.replace("width,", "w,")
-        assert apply_edits(current, change["edits"]) == RENAMED
+        assert apply_edits(TEXT.replace("width,", "w,", 1), change["edits"]) == EXPECTED
 
         # The code action carries the same versioned edit, for clients without the notification.
         actions = await code_actions(session, uri, 5)
@@ -172,11 +161,7 @@ async def test_edits_that_settle_get_one_prediction_delivered_three_ways(fake):
 
 
 async def test_the_cursor_line_part_is_an_inline_replacement(fake):
-    async with await open_session(fake) as session:
-        seen = watch(session)
-        uri = session.open("shapes.py", SHAPES)
-        rename_signature(session, uri)
-        await session.wait_until(lambda: any(n["prediction"] for n in seen), 10)
+    async with renamed(fake) as (session, uri, _seen):
         fim_before = len([r for r in fake.generations if r.route != "chat"])
         result = await session.inline(uri, 1, 4, invoked=False)
         (item,) = result.items
@@ -187,11 +172,7 @@ async def test_the_cursor_line_part_is_an_inline_replacement(fake):
 
 
 async def test_typing_the_prediction_costs_no_model_call_and_applying_it_completes(fake):
-    async with await open_session(fake) as session:
-        seen = watch(session)
-        uri = session.open("shapes.py", SHAPES)
-        rename_signature(session, uri)
-        await session.wait_until(lambda: any(n["prediction"] for n in seen), 10)
+    async with renamed(fake) as (session, uri, seen):
         first = seen[-1]["prediction"]["id"]
         session.change(uri, (1, 11), (1, 16), "w")  # the user does the first one by hand
         await session.wait_until(lambda: seen[-1]["version"] == 4, 5)
@@ -214,7 +195,7 @@ async def test_an_edit_cancels_the_prediction_in_flight(fake):
     fake.script(slow)
     async with await open_session(fake) as session:
         watch(session)
-        uri = session.open("shapes.py", SHAPES)
+        uri = session.open("shapes.py", TEXT)
         rename_signature(session, uri)
         await session.wait_until(lambda: len(chats(fake)) == 1, 5)
         session.change(uri, (7, 14), (7, 14), " ")
@@ -223,11 +204,7 @@ async def test_an_edit_cancels_the_prediction_in_flight(fake):
 
 
 async def test_a_stale_prediction_is_never_applied(fake):
-    async with await open_session(fake) as session:
-        seen = watch(session)
-        uri = session.open("shapes.py", SHAPES)
-        rename_signature(session, uri)
-        await session.wait_until(lambda: any(n["prediction"] for n in seen), 10)
+    async with renamed(fake) as (session, uri, seen):
         prediction_id = seen[-1]["prediction"]["id"]
         session.change(uri, (7, 0), (7, 0), "# ")  # elsewhere: the prediction is dropped
         await session.wait_until(lambda: seen[-1]["prediction"] is None, 5)
@@ -247,20 +224,31 @@ async def test_a_zeta_model_gets_the_zeta_prompt_on_completions(fake):
         region = prompt.split("<|editable_region_start|>\n", 1)[1].split(
             "\n<|editable_region_end|>", 1
         )[0]
-        region = region.replace("<|user_cursor_is_here|>", "")
-        rewritten = re.sub(r"\bwidth\b(?!\")", "w", region)
-        return Reply(text=f"```shapes.py\n<|editable_region_start|>\n{rewritten}\n")
+        region = renamed_region(region.replace("<|user_cursor_is_here|>", ""))
+        return Reply(text=f"```shapes.py\n<|editable_region_start|>\n{region}\n")
 
     fake.responder = zeta
     options = {"nextEdit": {"enabled": True, "debounceMs": 100, "model": "zeta"}}
-    async with await open_session(fake, options) as session:
-        seen = watch(session)
-        uri = session.open("shapes.py", SHAPES)
-        rename_signature(session, uri)
-        await session.wait_until(lambda: any(n["prediction"] for n in seen), 10)
+    async with renamed(fake, options) as (_session, _uri, seen):
         (request,) = [r for r in fake.generations if "prompt" in (r.json or {})][-1:]
         assert request.path == "/v1/completions" and request.json["model"] == "zeta"
         assert request.json["prompt"].startswith("### Instruction:\n")
         assert "<|editable_region_end|>" in request.json["stop"]
         change = seen[-1]["prediction"]["edit"]["documentChanges"][0]
-        assert apply_edits(SHAPES.replace("width,", "w,"), change["edits"]) == RENAMED
+        assert apply_edits(TEXT.replace("width,", "w,", 1), change["edits"]) == EXPECTED
+
+
+async def test_a_failing_next_edit_model_does_not_pause_completions(fake):
+    def broken_next_edit(request: RecordedRequest) -> Reply:
+        if request.route == "chat":
+            return Reply.error(404, "The model `no-such-model` does not exist")
+        return Reply(text="42")
+
+    fake.responder = broken_next_edit
+    options = {"nextEdit": {"enabled": True, "debounceMs": 100, "model": "no-such-model"}}
+    async with await open_session(fake, options) as session:
+        uri = session.open("shapes.py", TEXT)
+        rename_signature(session, uri)
+        await session.wait_until(lambda: [c.status for c in chats(fake)] == [404], 5)
+        # Completions have their own client: no backoff from the next-edit failure.
+        assert await session.ghost_text(uri, 7, 4) == "42"

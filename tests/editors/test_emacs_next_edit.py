@@ -5,7 +5,6 @@ endpoint that finishes a rename (clients/emacs/test/qwen-lsp-next-edit-driver.el
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -14,22 +13,12 @@ import pytest
 
 from tests.editors.conftest import CLIENTS_DIR
 from tests.editors.test_emacs import EMACS, PACKAGE, emacs_has, needs_emacs
-from tests.support.fake_openai import FakeOpenAIThread, RecordedRequest, Reply
+from tests.support.fake_openai import FakeOpenAIThread
+from tests.support.next_edit_model import RENAMED, SHAPES, chat_prompts, finish_rename
 
 pytestmark = pytest.mark.editor
 
 DRIVER = CLIENTS_DIR / "emacs" / "test" / "qwen-lsp-next-edit-driver.el"
-SHAPES = 'def describe(width, height):\n    area = width * height\n    print("width", width)\n'
-RENAMED = 'def describe(w, height):\n    area = w * height\n    print("width", w)\n'
-REGION = re.compile(r"<\|editable_region_start\|>\n(.*?)\n<\|editable_region_end\|>", re.S)
-
-
-def finish_rename(request: RecordedRequest) -> Reply:
-    if request.route != "chat":
-        return Reply(text="")
-    user = request.json["messages"][-1]["content"]
-    region = REGION.search(user).group(1).replace("<|user_cursor|>", "")
-    return Reply(text="```python\n" + re.sub(r'\bwidth\b(?!")', "w", region) + "\n```")
 
 
 @needs_emacs
@@ -74,6 +63,5 @@ def test_eglot_applies_the_predicted_edit_through_the_code_action(
     assert "Qwen: Apply predicted edit" in result["titles"]
     assert result["text"] == RENAMED
     assert "Qwen: Apply predicted edit" not in (result["titlesAfter"] or [])  # applied: gone
-    chats = [r for r in fake_endpoint.requests if r.route == "chat"]
-    assert len(chats) == 1
-    assert "+def describe(w, height):" in chats[0].json["messages"][-1]["content"]
+    (prompt,) = chat_prompts(fake_endpoint.requests)
+    assert "+def describe(w, height):" in prompt

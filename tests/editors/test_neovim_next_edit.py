@@ -15,15 +15,9 @@ from tests.editors.test_neovim import (  # start_nvim: the fixture
     start_nvim,  # noqa: F401
     wait_for,
 )
-from tests.support.fake_openai import FakeOpenAIThread, RecordedRequest, Reply
+from tests.support.fake_openai import FakeOpenAIThread
+from tests.support.next_edit_model import RENAMED, SHAPES, chat_prompts, finish_rename
 
-SHAPES = """\
-def describe(width, height):
-    area = width * height
-    print("width", width)
-    return area
-"""
-REGION = re.compile(r"<\|editable_region_start\|>\n(.*?)\n<\|editable_region_end\|>", re.S)
 SHOWN = """
   local ns = vim.api.nvim_get_namespaces()['qwen_lsp.next_edit']
   local out = {}
@@ -36,12 +30,27 @@ SHOWN = """
 """
 
 
-def finish_rename(request: RecordedRequest) -> Reply:
-    if request.route != "chat":
-        return Reply(text="")  # no ghost text competing for <Tab>
-    user = request.json["messages"][-1]["content"]
-    region = REGION.search(user).group(1).replace("<|user_cursor|>", "")
-    return Reply(text="```python\n" + re.sub(r'\bwidth\b(?!")', "w", region) + "\n```")
+def renamed_with_prediction(
+    fake: FakeOpenAIThread, start: Callable[..., NeovimSession]
+) -> NeovimSession:
+    """Neovim on SHAPES with next edits on; the user renames the parameter (`ciw` on "width"
+    in the signature, types "w") and the prediction is shown."""
+    fake.responder = finish_rename
+    nvim = start(
+        fake.base_url,
+        source=SHAPES,
+        next_edit=True,
+        settings={
+            "endpoint": {"baseUrl": fake.base_url, "transport": "completions"},
+            "nextEdit": {"debounceMs": 200},
+            "context": {"workspaceIndex": False},
+        },
+    )
+    nvim.nvim.api.win_set_cursor(0, (1, 13))
+    nvim.nvim.input("ciww")
+    wait_for(lambda: nvim.lines[0] == "def describe(w, height):", 5, "the rename")
+    wait_for(lambda: nvim.lua(SHOWN), 15, "the predicted edit")
+    return nvim
 
 
 @needs_nvim
@@ -50,24 +59,9 @@ def test_predicted_edit_shown_as_virtual_text_tab_jumps_then_applies(
     fake_endpoint: FakeOpenAIThread,
     start_nvim: Callable[..., NeovimSession],  # noqa: F811 (the fixture imported above)
 ) -> None:
-    fake_endpoint.responder = finish_rename
-    nvim = start_nvim(
-        fake_endpoint.base_url,
-        source=SHAPES,
-        next_edit=True,
-        settings={
-            "endpoint": {"baseUrl": fake_endpoint.base_url, "transport": "completions"},
-            "nextEdit": {"debounceMs": 200},
-            "context": {"workspaceIndex": False},
-        },
-    )
-    # The user renames the parameter: `ciw` on "width" in the signature, types "w".
-    nvim.nvim.api.win_set_cursor(0, (1, 13))
-    nvim.nvim.input("ciww")
-    wait_for(lambda: nvim.lines[0] == "def describe(w, height):", 5, "the rename")
-
-    shown = wait_for(lambda: nvim.lua(SHOWN), 15, "the predicted edit")
-    assert shown == ["2:⇥ w", "3:⇥ w"], shown
+    nvim = renamed_with_prediction(fake_endpoint, start_nvim)
+    # After each changed line, what it will read.
+    assert sorted(nvim.lua(SHOWN)) == ["2:⇥ area = w * height", '3:⇥ print("width", w)']
     assert nvim.nvim.api.get_mode()["mode"] == "i"
 
     nvim.nvim.input("<Tab>")  # jump to the first predicted edit
@@ -76,16 +70,10 @@ def test_predicted_edit_shown_as_virtual_text_tab_jumps_then_applies(
 
     nvim.nvim.input("<Tab>")  # there: apply it
     wait_for(lambda: nvim.lines[1] == "    area = w * height", 5, "the applied edit")
-    assert nvim.lines == [
-        "def describe(w, height):",
-        "    area = w * height",
-        '    print("width", w)',
-        "    return area",
-    ]
+    assert "\n".join(nvim.lines) + "\n" == RENAMED
     assert nvim.lua(SHOWN) == []
-    chats = [r for r in fake_endpoint.requests if r.route == "chat"]
-    assert len(chats) == 1
-    assert "+def describe(w, height):" in chats[0].json["messages"][-1]["content"]
+    (prompt,) = chat_prompts(fake_endpoint.requests)
+    assert "+def describe(w, height):" in prompt
 
 
 @needs_nvim
@@ -94,20 +82,7 @@ def test_a_dismissed_prediction_goes_and_tab_indents_again(
     fake_endpoint: FakeOpenAIThread,
     start_nvim: Callable[..., NeovimSession],  # noqa: F811 (the fixture imported above)
 ) -> None:
-    fake_endpoint.responder = finish_rename
-    nvim = start_nvim(
-        fake_endpoint.base_url,
-        source=SHAPES,
-        next_edit=True,
-        settings={
-            "endpoint": {"baseUrl": fake_endpoint.base_url, "transport": "completions"},
-            "nextEdit": {"debounceMs": 200},
-            "context": {"workspaceIndex": False},
-        },
-    )
-    nvim.nvim.api.win_set_cursor(0, (1, 13))
-    nvim.nvim.input("ciww")
-    wait_for(lambda: nvim.lua(SHOWN), 15, "the predicted edit")
+    nvim = renamed_with_prediction(fake_endpoint, start_nvim)
     nvim.nvim.input("<C-]>")
     wait_for(lambda: nvim.lua(SHOWN) == [], 5, "the prediction to go")
     nvim.nvim.input("<Tab>")

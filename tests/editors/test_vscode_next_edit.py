@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 from pathlib import Path
 
@@ -23,32 +22,10 @@ from tests.editors.test_vscode import (
     user_settings,
     wait_for,
 )
-from tests.support.fake_openai import FakeOpenAI, RecordedRequest, Reply
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.next_edit_model import RENAMED, SHAPES, chat_prompts, finish_rename
 
 pytestmark = pytest.mark.editor
-
-SHAPES = """\
-def describe(width, height):
-    area = width * height
-    print("width", width)
-    return area
-"""
-RENAMED = """\
-def describe(w, height):
-    area = w * height
-    print("width", w)
-    return area
-"""
-REGION = re.compile(r"<\|editable_region_start\|>\n(.*?)\n<\|editable_region_end\|>", re.S)
-
-
-def finish_rename(request: RecordedRequest) -> Reply:
-    """Next-edit prompts: the region with ``width`` renamed ``w``; completions: nothing."""
-    if request.route != "chat":
-        return Reply(text="")
-    user = request.json["messages"][-1]["content"]
-    region = REGION.search(user).group(1).replace("<|user_cursor|>", "")
-    return Reply(text="```python\n" + re.sub(r'\bwidth\b(?!")', "w", region) + "\n```")
 
 
 def test_a_predicted_edit_is_shown_jumped_to_and_applied_with_tab(
@@ -94,7 +71,7 @@ def test_a_predicted_edit_is_shown_jumped_to_and_applied_with_tab(
             logs = server.extension_log()
         finally:
             stop_process_group(process)
-        chats = [r for r in fake.requests if r.route == "chat"]
+        prompts = chat_prompts(fake.requests)
 
     # Shown: after each line the prediction changes, what it will read.
     assert sorted(seen["previews"]) == ["⇥ area = w * height", '⇥ print("width", w)'], seen
@@ -107,7 +84,6 @@ def test_a_predicted_edit_is_shown_jumped_to_and_applied_with_tab(
     # One model call for the rename (after the keys settled), with the edit in its history;
     # then at most one more, for what follows the applied prediction. The extension told the
     # server the prediction was accepted.
-    prompts = [c.json["messages"][-1]["content"] for c in chats]
     assert "+def describe(w, height):" in prompts[0] and "area = width" in prompts[0]
     assert len(prompts) <= 2 and all("area = w * height" in p for p in prompts[1:]), prompts
     assert accepted, logs

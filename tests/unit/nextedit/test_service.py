@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from qwen_lsp.documents import DocumentStore
+from qwen_lsp.documents import Document, DocumentStore
 from qwen_lsp.model.request import Answer, GenerationRequest, StreamOutcome
 from qwen_lsp.nextedit.predict import Prediction
 from qwen_lsp.nextedit.service import NextEditConfig, NextEditService
@@ -57,11 +57,26 @@ def delete(store: DocumentStore, service: NextEditService, start: int, end: int)
     service.did_change(doc)
 
 
+def rename(store: DocumentStore, service: NextEditService) -> None:
+    """The user replaces ``width`` in the signature by ``w``."""
+    delete(store, service, 13, 18)
+    type_at(store, service, 13, "w")
+
+
+async def settled_prediction(
+    store: DocumentStore, service: NextEditService, doc: Document
+) -> Prediction:
+    rename(store, service)
+    await asyncio.sleep(0.2)
+    prediction = service.current(doc)
+    assert prediction is not None
+    return prediction
+
+
 async def test_a_burst_of_keys_makes_one_model_call_after_it_settles():
     model = Model()
     store, doc, service, updates = setup(model)
-    delete(store, service, 13, 18)
-    type_at(store, service, 13, "w")
+    rename(store, service)
     assert model.requests == []  # nothing while the keys come
     await asyncio.sleep(0.2)
     assert len(model.requests) == 1
@@ -86,11 +101,7 @@ async def test_an_edit_cancels_the_prediction_in_flight():
 async def test_typing_along_the_prediction_makes_no_model_call():
     model = Model()
     store, doc, service, _ = setup(model)
-    delete(store, service, 13, 18)
-    type_at(store, service, 13, "w")
-    await asyncio.sleep(0.2)
-    first = service.current(doc)
-    assert first is not None
+    first = await settled_prediction(store, service, doc)
     at = doc.text.index("a = width") + 4
     delete(store, service, at, at + 5)
     type_at(store, service, at, "w")
@@ -104,10 +115,7 @@ async def test_typing_along_the_prediction_makes_no_model_call():
 async def test_a_prediction_is_only_current_for_its_text():
     model = Model()
     store, doc, service, _ = setup(model)
-    delete(store, service, 13, 18)
-    type_at(store, service, 13, "w")
-    await asyncio.sleep(0.2)
-    assert service.current(doc) is not None
+    await settled_prediction(store, service, doc)
     store.close(doc.uri)
     reopened = store.open(doc.uri, doc.text, doc.version, "python")  # a reload, same version
     assert service.current(reopened) is None
@@ -116,8 +124,7 @@ async def test_a_prediction_is_only_current_for_its_text():
 async def test_a_client_request_waits_for_the_prediction():
     model = Model(delay_s=0.05)
     store, doc, service, _ = setup(model, debounce_s=10)  # never settles by itself
-    delete(store, service, 13, 18)
-    type_at(store, service, 13, "w")
+    rename(store, service)
     prediction = await asyncio.wait_for(service.request(doc, 14), 2)
     assert prediction is not None and len(model.requests) == 1
     assert prediction.cursor == 14
@@ -126,11 +133,7 @@ async def test_a_client_request_waits_for_the_prediction():
 async def test_a_rejected_edit_is_not_offered_again():
     model = Model()
     store, doc, service, updates = setup(model)
-    delete(store, service, 13, 18)
-    type_at(store, service, 13, "w")
-    await asyncio.sleep(0.2)
-    prediction = service.current(doc)
-    assert prediction is not None
+    prediction = await settled_prediction(store, service, doc)
     service.rejected(prediction.id)
     assert service.current(doc) is None and updates[-1] is None
     type_at(store, service, len(doc.text), "\n")

@@ -42,8 +42,22 @@ function M.clear(bufnr)
   M.shown[bufnr] = nil
 end
 
+--- What a line reads with `edits` (all inside it) applied.
+local function line_after(bufnr, line, edits, encoding)
+  local text = vim.api.nvim_buf_get_lines(bufnr, line, line + 1, false)[1] or ''
+  table.sort(edits, function(a, b)
+    return a.range.start.character > b.range.start.character
+  end)
+  for _, edit in ipairs(edits) do
+    local s, e = byte_col(bufnr, edit.range.start, encoding), byte_col(bufnr, edit.range['end'], encoding)
+    text = text:sub(1, s) .. edit.newText .. text:sub(e + 1)
+  end
+  return vim.trim((text:gsub('%s+', ' ')))
+end
+
 local function render(bufnr, shown)
   local encoding = encoding_of(shown.client_id)
+  local by_line = {} ---@type table<integer, table[]>
   for _, edit in ipairs(shown.prediction.edits or {}) do
     local s, e = edit.range.start, edit.range['end']
     local start_col, end_col = byte_col(bufnr, s, encoding), byte_col(bufnr, e, encoding)
@@ -54,17 +68,29 @@ local function render(bufnr, shown)
         hl_group = 'QwenNextEditRemoved',
       })
     end
-    local lines = vim.split(edit.newText, '\n', { plain = true })
+    by_line[e.line] = by_line[e.line] or {}
+    table.insert(by_line[e.line], edit)
+  end
+  for line, edits in pairs(by_line) do
+    local inside = vim.iter(edits):all(function(edit)
+      return edit.range.start.line == line and not edit.newText:find('\n')
+    end)
+    local lines = { line_after(bufnr, line, edits, encoding) }
+    if not inside then -- edits across lines: their new text, the first line after this one
+      lines = vim.split(table.concat(vim.tbl_map(function(edit)
+        return edit.newText
+      end, edits), '\n'), '\n', { plain = true })
+    end
     local mark = {
       virt_text = { { '⇥ ' .. (lines[1] ~= '' and lines[1] or '(delete)'), 'QwenNextEdit' } },
       virt_text_pos = 'eol',
     }
     if #lines > 1 then
-      mark.virt_lines = vim.tbl_map(function(line)
-        return { { line, 'QwenNextEdit' } }
+      mark.virt_lines = vim.tbl_map(function(text)
+        return { { text, 'QwenNextEdit' } }
       end, vim.list_slice(lines, 2))
     end
-    vim.api.nvim_buf_set_extmark(bufnr, M.ns, e.line, 0, mark)
+    vim.api.nvim_buf_set_extmark(bufnr, M.ns, line, 0, mark)
   end
 end
 
