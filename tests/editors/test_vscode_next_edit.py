@@ -45,6 +45,7 @@ def test_a_predicted_edit_is_shown_jumped_to_and_applied_with_tab(
                 "chromium": CHROMIUM,
                 "screenshotDir": str(screenshots),
                 "file": "shapes.py",
+                "path": str(server.workspace / "shapes.py"),
                 "at": "1:14",
                 "word": "w",
                 "timeoutMs": 30000,

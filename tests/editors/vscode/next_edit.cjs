@@ -1,12 +1,13 @@
 // Drives VS Code (code-server) through a next-edit prediction, as a user would.
 //
 // Usage: node next_edit.cjs '<json>' with url, chromium, screenshotDir, timeoutMs, file (to
-// open), at ("line:column" where the renamed word starts), word (its new text). The user selects
-// the word there and types the new one; the extension shows the predicted edit (a highlight and
+// open; path: its absolute path), at ("line:column" where the renamed word starts), word (its
+// new text). The user selects the word there and types the new one; the extension shows the predicted edit (a highlight and
 // "⇥ new text" after the line); Tab jumps to it, Tab applies it; the file is saved.
 // Prints one JSON object: the preview shown, the cursor after the jump, the status after apply.
 'use strict';
 
+const fs = require('node:fs');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 
@@ -84,8 +85,18 @@ async function scenario(page, result) {
     await page.waitForTimeout(300);
     result.previewsAfterApply = await page.evaluate(previews);
     await page.screenshot({ path: path.join(config.screenshotDir, 'next-edit-applied.png') });
+    // Save, and wait until the file on disk has changed (closing the browser at once could
+    // drop the save on its way to code-server).
+    const before = fs.readFileSync(config.path, 'utf8');
     await page.keyboard.press('Control+S');
-    await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout });
+    const deadline = Date.now() + timeout;
+    while (fs.readFileSync(config.path, 'utf8') === before) {
+        if (Date.now() > deadline) {
+            throw new Error('the file was not saved');
+        }
+        await page.waitForTimeout(100);
+    }
+    await page.screenshot({ path: path.join(config.screenshotDir, 'next-edit-saved.png') });
     log('applied and saved');
 }
 
