@@ -262,6 +262,8 @@ def explain(error: ModelError, detection: Detection, endpoint: EndpointSettings)
         if endpoint.api_key
         else "the endpoint wants an API key and none is set: export QWEN_LSP_API_KEY "
         "(DASHSCOPE_API_KEY for Model Studio)",
+        "dropped": "the server closed the connection in the middle of the answer: it may have "
+        "crashed, restarted or run out of memory; its own log says why",
         "not_found": "check endpoint.model and endpoint.base_url (it usually ends in /v1)",
         "rate_limited": "the endpoint is rate limiting: wait a little or raise the quota; "
         "completions pause and resume by themselves",

@@ -16,7 +16,7 @@ LOG_INTERVAL_S = 2.0
 
 
 @dataclass
-class MessageGate:
+class MessageThrottle:
     clock: Callable[[], float] = time.monotonic
     shown: dict[str, float] = field(default_factory=dict)
     logged: dict[str, float] = field(default_factory=dict)

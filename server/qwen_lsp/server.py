@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from . import __version__
-from .notify import MessageGate, client_log_hint
+from .notify import MessageThrottle, client_log_hint
 from .settings import (
     EndpointSettings,
     Settings,
@@ -39,8 +39,9 @@ from .workspace.names import is_secret_document
 # The completion core (documents and trees, tokenizer, model client, context engine, actions)
 # is imported when first used, after the `initialize` answer: start-up pays only for pygls.
 if TYPE_CHECKING:
-    from .completion.engine import Completion, CompletionEngine, CompletionInput
-    from .completion.prompting import PromptPlanner
+    from .completion.engine import Completion, CompletionEngine
+    from .completion.planner import PromptPlanner
+    from .completion.snapshot import CompletionSnapshot
     from .context.engine import ContextEngine
     from .context.tokens import TokenCounter
     from .documents import Document, DocumentStore
@@ -73,7 +74,17 @@ class QwenProtocol(LanguageServerProtocol):
 
     We keep documents in ``DocumentStore`` (line index, incremental tree); pygls's copy re-splits
     the whole text on every change (~5 ms per keystroke on a 10k-line file) and nobody reads it.
+    After ``shutdown`` a request gets an InvalidRequest error (pygls drops it unanswered, and the
+    client waits forever); notifications other than ``exit`` are dropped.
     """
+
+    def handle_message(self, message: Any) -> None:
+        is_request = getattr(message, "id", None) is not None and hasattr(message, "method")
+        if self._shutdown and is_request and message.method != types.EXIT:
+            error = JsonRpcInvalidRequest(f"the server is shutting down; {message.method} refused")
+            self._send_response(message.id, error=error.to_response_error())
+            return
+        super().handle_message(message)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Any:
@@ -109,7 +120,7 @@ class QwenLanguageServer(LanguageServer):
         self.client_settings: Any = None
         self.settings = base_settings
         self.pending_problems: list[str] = list(base_errors)
-        self.messages = MessageGate()
+        self.messages = MessageThrottle()
         self.position_encoding: str = "utf-16"
         self._documents: DocumentStore | None = None
         self._core: _Core | None = None
@@ -322,7 +333,7 @@ class QwenLanguageServer(LanguageServer):
 
     def completion_input(
         self, doc: Document, position: types.Position, automatic: bool
-    ) -> CompletionInput:
+    ) -> CompletionSnapshot:
         if position.line < 0 or position.character < 0:
             raise JsonRpcInvalidParams(f"invalid position {position.line}:{position.character}")
         if position.line >= doc.line_count + 1:
@@ -330,7 +341,9 @@ class QwenLanguageServer(LanguageServer):
                 f"position {position.line}:{position.character} is past the end of {doc.uri} "
                 f"({doc.line_count} lines)"
             )
-        return document_snapshot(doc, doc.offset_at(position), automatic)
+        from .completion.snapshot import snapshot_of
+
+        return snapshot_of(doc, doc.offset_at(position), automatic)
 
 
 @dataclasses.dataclass
@@ -346,8 +359,7 @@ class _Core:
     @classmethod
     def build(cls, ls: QwenLanguageServer) -> _Core:
         from .completion.engine import CompletionEngine
-        from .completion.postprocess_adapter import make_postprocessor
-        from .completion.prompting import PromptPlanner
+        from .completion.planner import PromptPlanner
         from .context.engine import ContextEngine
         from .context.tokens import TokenCounter
         from .model.client import ModelClient
@@ -357,14 +369,13 @@ class _Core:
         counter = TokenCounter(settings.endpoint.model)
         model = ModelClient(settings.endpoint, ls.resolve_transport(settings))
         # Context engine (context/engine.py): workspace symbol index built in a background
-        # process, cross-file snippets for repo-level prompts, the syntax-aware gate.
+        # process, cross-file snippets for repo-level prompts.
         context_engine = ContextEngine(settings, counter, documents)
         planner = PromptPlanner(
             settings,
             transport=lambda: ls.model.transport,
             roots=ls.workspace_roots,
             context_provider=context_engine,
-            gate_refiner=context_engine.refine_gate,
         )
         engine = CompletionEngine(
             settings,
@@ -373,37 +384,10 @@ class _Core:
             on_error=ls.report_model_error,
             on_success=ls.model_recovered,
             on_status=ls.send_status,
-            postprocess=make_postprocessor(),
         )
         for doc in documents:  # opened before the core existed
             context_engine.did_open(doc)
         return cls(counter, model, context_engine, planner, engine)
-
-
-def document_snapshot(doc: Document, offset: int, automatic: bool = True) -> CompletionInput:
-    """What the engine completes: the document's text now, its tree only when asked for."""
-    from .completion.engine import CompletionInput
-
-    text = doc.text
-    return CompletionInput(
-        uri=doc.uri,
-        text=text,
-        offset=offset,
-        language_id=doc.language_id,
-        path=doc.path,
-        version=doc.version,
-        automatic=automatic,
-        syntax=lambda: document_syntax(doc, text),
-    )
-
-
-def document_syntax(doc: Document, text: str) -> tuple[Any, bytes | None]:
-    """The document's tree and bytes if it still holds ``text``, else (None, None): a request
-    that outlived its text gets no syntax rather than another text's."""
-    if doc.text is not text:
-        return None, None
-    tree = doc.tree
-    return (tree, doc.source) if tree is not None else (None, None)
 
 
 def _loop_running() -> bool:
@@ -661,8 +645,8 @@ CORE_MODULES = (
     "qwen_lsp.model.detect",
     "qwen_lsp.context.engine",
     "qwen_lsp.completion.engine",
-    "qwen_lsp.completion.prompting",
-    "qwen_lsp.completion.postprocess",
+    "qwen_lsp.completion.planner",
+    "qwen_lsp.completion.pipeline",
 )
 
 
@@ -746,7 +730,7 @@ def markdown_docs(ls: QwenLanguageServer) -> bool:
 
 def completion_item(
     doc: Document,
-    request: CompletionInput,
+    request: CompletionSnapshot,
     position: types.Position,
     completion: Completion,
     markdown: bool = False,

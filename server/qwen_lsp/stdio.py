@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import select
+import stat
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO, Protocol
@@ -23,6 +26,10 @@ log = logging.getLogger(__name__)
 
 # A header line or body larger than this is not LSP traffic we can use anyway.
 READ_LIMIT = 64 * 1024 * 1024
+# How often a silent server checks that the client still reads its output.
+OUTPUT_CHECK_S = 1.0
+# Exit status when the client stopped reading: the session ended without shutdown/exit.
+CLIENT_GONE_STATUS = 1
 
 
 class AsyncMessageReader(Protocol):
@@ -67,6 +74,61 @@ async def open_stdin_reader(
     return PipeReader(stream)
 
 
+class ClientGone(SystemExit):
+    """The client closed its end of our output: nothing we write can arrive, so the server ends
+    (raised from a loop callback, which asyncio lets through to ``asyncio.run``)."""
+
+
+def end_session_for_gone_client() -> None:
+    log.error("the client stopped reading the server's output; exiting")
+    raise ClientGone(CLIENT_GONE_STATUS)
+
+
+class PipeWriter(StdoutWriter):
+    """pygls's stdout writer that ends the server when the client no longer reads: a write into
+    a pipe nobody reads fails with EPIPE, and every later answer would be lost."""
+
+    def __init__(self, stdout: BinaryIO):
+        super().__init__(stdout)
+        self.broken = False
+
+    def write(self, data: bytes) -> None:
+        if self.broken:
+            return
+        try:
+            super().write(data)
+        except (BrokenPipeError, ConnectionResetError, ValueError):
+            self.broken = True
+            asyncio.get_running_loop().call_soon(end_session_for_gone_client)
+
+
+def output_reader_gone(fd: int) -> bool:
+    """Whether the read end of the pipe at ``fd`` was closed (poll reports POLLERR for it)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+
+
+def watch_output_pipe(stdout: BinaryIO) -> None:
+    """While the server is quiet no write fails, so check the output pipe now and then: a client
+    that closed only its reading end (its stdin to us stays open) must not leave us running."""
+    try:
+        fd = stdout.fileno()
+        is_pipe = stat.S_ISFIFO(os.fstat(fd).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return
+    if not is_pipe or not hasattr(select, "poll"):
+        return
+    loop = asyncio.get_running_loop()
+
+    def check() -> None:
+        if output_reader_gone(fd):
+            end_session_for_gone_client()
+        loop.call_later(OUTPUT_CHECK_S, check)
+
+    loop.call_later(OUTPUT_CHECK_S, check)
+
+
 def answer_unreadable_message(server: JsonRPCServer, error: Exception) -> None:
     """A message the loop could not read or route gets a JSON-RPC error with a null id (its id
     is unknown), as the spec asks, instead of pygls's "Error in server" popup."""
@@ -85,9 +147,10 @@ def answer_unreadable_message(server: JsonRPCServer, error: Exception) -> None:
 def serve_stdio(server: JsonRPCServer, stdin: BinaryIO, stdout: BinaryIO) -> None:
     """pygls's asynchronous stdio loop (``JsonRPCServer._start_io_async``) with our reader."""
     server._stop_event = threading.Event()  # pygls's shutdown/exit set it to end the loop
-    server.protocol.set_writer(StdoutWriter(stdout))
+    server.protocol.set_writer(PipeWriter(stdout))
 
     async def serve() -> None:
+        watch_output_pipe(stdout)
         reader = await open_stdin_reader(stdin, server.thread_pool)
         await run_async(
             stop_event=server._stop_event,
@@ -101,7 +164,10 @@ def serve_stdio(server: JsonRPCServer, stdin: BinaryIO, stdout: BinaryIO) -> Non
         asyncio.run(serve())
     except BrokenPipeError:
         log.error("the client closed the connection; shutting down")
-    except (KeyboardInterrupt, SystemExit):
+        raise SystemExit(CLIENT_GONE_STATUS) from None
+    except KeyboardInterrupt:
         pass
     finally:
+        # SystemExit (the exit notification: 0 after shutdown, 1 without; a client that went
+        # away) passes through to the process's exit status.
         server.shutdown()

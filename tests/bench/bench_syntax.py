@@ -12,8 +12,10 @@ from collections.abc import Callable
 from tree_sitter import Parser
 
 from qwen_lsp.documents import Document
-from qwen_lsp.syntax import analysis
+from qwen_lsp.syntax.definitions import definitions, identifiers_near, imports
 from qwen_lsp.syntax.languages import get_language
+from qwen_lsp.syntax.lexical import error_count, is_inside_string_or_comment
+from qwen_lsp.syntax.scopes import enclosing_scopes
 from tests.bench.report import summary_ms, table, write_section
 
 LINES = 10_000
@@ -170,29 +172,29 @@ def bench_analysis(doc: Document) -> list[list[object]]:
     assert tree is not None
     rng = random.Random(SEED)
     bytes_at = [rng.randrange(len(source)) for _ in range(1000)]
-    n_defs = len(analysis.definitions(tree, source))
+    n_defs = len(definitions(tree, source))
     return [
         row(
             "enclosing_scopes (per call)",
-            timed(lambda: [analysis.enclosing_scopes(tree, source, b) for b in bytes_at], 3),
+            timed(lambda: [enclosing_scopes(tree, source, b) for b in bytes_at], 3),
             len(bytes_at),
         ),
         row(
             "is_inside_string_or_comment (per call)",
-            timed(lambda: [analysis.is_inside_string_or_comment(tree, b) for b in bytes_at], 3),
+            timed(lambda: [is_inside_string_or_comment(tree, b) for b in bytes_at], 3),
             len(bytes_at),
         ),
         row(
             "identifiers_near, 20 lines before / 5 after (per call)",
-            timed(lambda: [analysis.identifiers_near(tree, source, b) for b in bytes_at[:200]], 3),
+            timed(lambda: [identifiers_near(tree, source, b) for b in bytes_at[:200]], 3),
             200,
         ),
         row(
             f"definitions, whole file ({n_defs} found)",
-            timed(lambda: analysis.definitions(tree, source), 5),
+            timed(lambda: definitions(tree, source), 5),
         ),
-        row("imports, whole file", timed(lambda: analysis.imports(tree, source), 5)),
-        row("error_count, whole file", timed(lambda: analysis.error_count(tree), 5)),
+        row("imports, whole file", timed(lambda: imports(tree, source), 5)),
+        row("error_count, whole file", timed(lambda: error_count(tree), 5)),
     ]
 
 

@@ -26,13 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qwen_lsp.completion.postprocess_adapter import make_postprocessor
-from qwen_lsp.completion.prompting import PromptPlanner
+from qwen_lsp.completion.gate import decide_at
+from qwen_lsp.completion.planner import PromptPlanner
+from qwen_lsp.completion.postprocess.pipeline import postprocess
+from qwen_lsp.completion.snapshot import snapshot_of
 from qwen_lsp.context.engine import ContextEngine
-from qwen_lsp.context.live import ANALYSIS_DELAY_S
+from qwen_lsp.context.open_documents import ANALYSIS_DELAY_S
 from qwen_lsp.context.tokens import TokenCounter
 from qwen_lsp.documents import DocumentStore
-from qwen_lsp.server import document_snapshot
 from qwen_lsp.settings import Settings
 from tests.bench.corpus import RealFile, chunk_sizes, python_10k
 from tests.bench.replay import Oracle, position
@@ -84,9 +85,8 @@ class Server:
             transport=lambda: "completions",
             roots=lambda: [str(workspace)],
             context_provider=self.engine,
-            gate_refiner=self.engine.refine_gate,
         )
-        self.postprocess = make_postprocessor()
+        self.postprocess = postprocess
         self.uri = path.as_uri()
         self.doc = self.documents.open(self.uri, text, 1, "python")
         self.engine.did_open(self.doc)
@@ -130,14 +130,11 @@ def replay_into(server: Server, text: str, real: RealFile, seed: int) -> Timings
                 timings.analysis.append(time.perf_counter() - started)
             if key is None or following < DEBOUNCE_S:
                 continue
-            request = document_snapshot(doc, key.cursor, automatic=True)
+            request = snapshot_of(doc, key.cursor, automatic=True)
             t0 = time.perf_counter()
             request = request.with_syntax()
             t1 = time.perf_counter()
-            lines_before = request.prefix.rsplit("\n", 2)
-            prev_line = lines_before[-2] if len(lines_before) > 1 else ""
-            line_after = request.suffix.split("\n", 1)[0]
-            decision = planner.gate(request, lines_before[-1], line_after, prev_line)
+            decision = decide_at(request, planner.settings.completion.multiline)
             t2 = time.perf_counter()
             timings.by_stage["reparse"].append(t1 - t0)
             timings.reparse_burst.append((burst, t1 - t0))
@@ -147,7 +144,7 @@ def replay_into(server: Server, text: str, real: RealFile, seed: int) -> Timings
                 continue
             plan = planner.plan(request, decision.multiline)
             t3 = time.perf_counter()
-            raw = oracle.continuation(plan.prefix)
+            raw = oracle.continuation(plan.request.prefix)
             t4 = time.perf_counter()
             postprocess(raw, request, plan)
             t5 = time.perf_counter()

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from qwen_lsp.completion.postprocess import MAX_RAW_CHARS
+from qwen_lsp.completion.postprocess.pipeline import MAX_RAW_CHARS
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.lsp_session import Session, start_session
 
@@ -62,7 +62,8 @@ def huge_sse(megabytes: int = 4) -> bytes:
 
 
 FAULTS = [
-    Fault("401", Reply.error(401, "Incorrect API key provided"), "API key"),
+    # No key is configured in these sessions: a 401 means one is missing, not that it is wrong.
+    Fault("401", Reply.error(401, "Incorrect API key provided"), "none is set"),
     Fault("404-model", Reply.error(404, "The model `x` does not exist."), "404"),
     Fault("429-retry-after", Reply.error(429, "slow down", retry_after=1), "rate limiting"),
     Fault("500", Reply.error(500, "boom"), "internal error"),
@@ -76,7 +77,7 @@ FAULTS = [
     Fault(
         "truncated-sse",
         Reply(text="a + b + c + d + e", chunk_size=2, truncate_after_chunks=2),
-        "not OpenAI-compatible",
+        "closed the connection in the middle of an answer",
     ),
     Fault("malformed-sse", Reply(text="a + b", malformed=True), "not OpenAI-compatible"),
     Fault(
@@ -169,6 +170,32 @@ async def test_fault_is_survived_reported_once_and_recovered(fake: FakeOpenAI, f
         assert generation_requests(fake) <= MAX_REQUESTS
         await session.wait_until(lambda: any("answering again" in m for m in session.logs()))
         assert len(session.messages()) == 1  # recovery is logged, not shown
+
+
+async def test_a_refused_key_is_reported_as_refused_and_never_points_at_a_settings_key(
+    fake: FakeOpenAI,
+):
+    fake.default = Reply.error(401, "Incorrect API key provided")
+    async with start_session(
+        fake.base_url, OPTIONS, env={"QWEN_LSP_API_KEY": "sk-wrong-1234"}
+    ) as s:
+        uri = s.open("calc.py", SOURCE)
+        await s.inline(uri, 1, 11, timeout=15)
+        await assert_told_once(s, "refused the API key")
+        shown = s.messages()[0]
+        assert "endpoint.api_key" not in shown and "QWEN_LSP_API_KEY" in shown
+        assert "sk-wrong" not in shown
+
+
+async def test_a_missing_key_says_how_to_set_one_and_never_names_a_settings_key(fake: FakeOpenAI):
+    fake.default = Reply.error(401, "You didn't provide an API key.")
+    async with start_session(fake.base_url, OPTIONS) as s:
+        uri = s.open("calc.py", SOURCE)
+        await s.inline(uri, 1, 11, timeout=15)
+        await assert_told_once(s, "wants an API key and none is set")
+        shown = s.messages()[0]
+        assert "endpoint.api_key" not in shown
+        assert "QWEN_LSP_API_KEY" in shown and "Set API Key" in shown
 
 
 async def test_connection_refused_then_endpoint_comes_up():

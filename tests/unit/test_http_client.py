@@ -435,23 +435,25 @@ async def test_a_200_without_a_stream_in_it_is_a_protocol_error(raw: bytes) -> N
 
 
 @pytest.mark.parametrize(
-    "raw",
+    ("raw", "kind"),
     [
-        CHUNKED_HEAD + chunk(event("a")),  # cut before [DONE] and the last chunk
-        CHUNKED_HEAD + b"zz\r\ndata\r\n",  # not a chunk size
-        CHUNKED_HEAD + b"2\r\nabc\r\n0\r\n\r\n",  # a chunk longer than its size
-        response(200, SSE_OK)[:-4],  # fewer bytes than Content-Length
-        b"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n1",
+        # The connection ends before the body does: a server that died mid-answer.
+        (CHUNKED_HEAD + chunk(event("a")), "dropped"),  # cut before [DONE] and the last chunk
+        (response(200, SSE_OK)[:-4], "dropped"),  # fewer bytes than Content-Length
+        # Bytes that are not valid framing: not a server we can talk to.
+        (CHUNKED_HEAD + b"zz\r\ndata\r\n", "protocol"),  # not a chunk size
+        (CHUNKED_HEAD + b"2\r\nabc\r\n0\r\n\r\n", "protocol"),  # a chunk longer than its size
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n1", "protocol"),
     ],
-    ids=["truncated", "bad-size", "overlong-chunk", "short-length", "bad-length"],
+    ids=["truncated", "short-length", "bad-size", "overlong-chunk", "bad-length"],
 )
-async def test_a_broken_body_is_a_protocol_error(raw: bytes) -> None:
+async def test_a_broken_body_is_a_dropped_answer_or_a_protocol_error(raw: bytes, kind: str) -> None:
     async def broken(request: Seen, peer: Peer) -> bool:
         await peer.send(raw)
         return False
 
     async with RawServer(broken) as server:
-        assert (await failure(model_for(server.url("/v1")))).kind == "protocol"
+        assert (await failure(model_for(server.url("/v1")))).kind == kind
 
 
 async def test_an_oversized_json_answer_is_refused() -> None:

@@ -28,8 +28,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcContentModified, JsonRpcException
 from pygls.uris import to_fs_path
 
-from ..model.request import GenerationRequest
 from ..model.errors import ModelError
+from ..model.request import GenerationRequest
 from ..workspace.files import FileRefused, PrivateDir
 from ..workspace.names import is_secret_document
 from .answer import AnswerError

@@ -1,29 +1,34 @@
 """Should we complete here, and one line or several? Decided before any model call.
 
-Text rules cover every language; when a syntax tree is available the context engine refines the
-decision (e.g. inside a string or comment, an empty block body).
+Text rules cover every language; when the snapshot has a syntax tree the decision is refined
+with it (e.g. inside a string or comment, an empty block body).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..syntax.analysis import string_or_comment_at, table_for_tree
+from ..syntax.lexical import string_or_comment_at
+from ..syntax.nodes import node_types_for
+from .snapshot import CompletionSnapshot
+
+log = logging.getLogger(__name__)
 
 BLOCK_OPENER = re.compile(r"(:|\{|\(|\[|=>|->|\bthen|\bdo|=)\s*(#.*|//.*)?$")
 IDENT_CHAR = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
-class Gate:
+class GateDecision:
     complete: bool
     multiline: bool
     reason: str = ""
 
 
-def decide(line_before: str, line_after: str, prev_line: str, mode: str = "auto") -> Gate:
+def decide(line_before: str, line_after: str, prev_line: str, mode: str = "auto") -> GateDecision:
     """``line_before``/``line_after``: the cursor's line split at the cursor."""
     after = line_after.strip()
     # In the middle of a word (e.g. `pri|nt`) a suggestion would split the identifier.
@@ -33,55 +38,78 @@ def decide(line_before: str, line_after: str, prev_line: str, mode: str = "auto"
         and line_before[-1:]
         and IDENT_CHAR.match(line_before[-1:])
     ):
-        return Gate(False, False, "inside an identifier")
+        return GateDecision(False, False, "inside an identifier")
     # Text after the cursor that is not just closing punctuation: finish this line only.
     rest_is_closers = re.fullmatch(r"[\)\]\}\"'`;,:]*", after) is not None
     if mode == "never":
-        return Gate(True, False, "multiline disabled")
+        return GateDecision(True, False, "multiline disabled")
     if mode == "always":
-        return Gate(True, rest_is_closers, "multiline always")
+        return GateDecision(True, rest_is_closers, "multiline always")
     if not rest_is_closers:
-        return Gate(True, False, "text after the cursor")
+        return GateDecision(True, False, "text after the cursor")
     stripped = line_before.strip()
     if not stripped:
         # An empty line: a new statement or block body — let the model write a block.
-        return Gate(True, True, "empty line")
+        return GateDecision(True, True, "empty line")
     if BLOCK_OPENER.search(line_before.rstrip()) and not after:
-        return Gate(True, True, "after a block opener")
-    return Gate(True, False, "inside a line")
+        return GateDecision(True, True, "after a block opener")
+    return GateDecision(True, False, "inside a line")
+
+
+def decide_at(snapshot: CompletionSnapshot, mode: str = "auto") -> GateDecision:
+    """The text rules at the snapshot's cursor, refined with its tree when it has one."""
+    lines_before = snapshot.prefix.rsplit("\n", 2)
+    line_before = lines_before[-1]
+    prev_line = lines_before[-2] if len(lines_before) > 1 else ""
+    line_after = snapshot.suffix.split("\n", 1)[0]
+    decision = decide(line_before, line_after, prev_line, mode)
+    if snapshot.tree is None or snapshot.source_bytes is None:
+        return decision
+    try:
+        return refine_with_syntax(
+            decision,
+            snapshot.tree,
+            snapshot.source_bytes,
+            snapshot.cursor_byte,
+            snapshot.language_id,
+            line_before,
+        )
+    except Exception:  # a grammar surprise must not stop completions
+        log.debug("syntax gate failed", exc_info=True)
+        return decision
 
 
 # --------------------------------------------------------------------------------------------
-# Syntax refinement (the context engine calls this with the document's tree)
+# Syntax refinement
 
 ASSIGNMENT_END = re.compile(r"(?<![=!<>:+\-*/%&|^])=\s*$")
 
 
 def refine_with_syntax(
-    decision: Gate,
+    decision: GateDecision,
     tree: Any,
     source: bytes,
     byte: int,
     language_id: str | None = None,
     line_before: str = "",
-) -> Gate:
+) -> GateDecision:
     """Sharpen the text decision with the syntax tree; without a tree (a language we have no
     grammar for) the text decision stands."""
     if tree is None or not decision.complete:
         return decision
-    table = table_for_tree(tree, language_id)
+    table = node_types_for(tree, language_id)
     if table is None:
         return decision
     if _inside_word(tree, byte, table.identifiers):
-        return Gate(False, False, "inside a word (syntax)")
+        return GateDecision(False, False, "inside a word (syntax)")
     inside = string_or_comment_at(tree, byte, source, language_id=language_id)
     if inside is not None:
         # Finishing a comment or string line is useful; a block of code inside one is not.
-        return Gate(True, False, f"in a {inside}")
+        return GateDecision(True, False, f"in a {inside}")
     if _in_empty_block(tree, byte, table.blocks):
-        return Gate(True, True, "empty block body")
+        return GateDecision(True, True, "empty block body")
     if decision.multiline and ASSIGNMENT_END.search(line_before):
-        return Gate(True, False, "after an assignment")
+        return GateDecision(True, False, "after an assignment")
     return decision
 
 

@@ -34,7 +34,7 @@ JOIN_TOKENS = 1
 class Item:
     """A rendered snippet ready for selection."""
 
-    key: Hashable  # stable across edits (see ``engine.identity``)
+    key: Hashable  # stable across edits (see ``retrieval.snippet_identity``)
     path: str  # absolute: groups items into one file section
     display_path: str  # as shown after <|file_sep|>
     start_line: int
@@ -158,7 +158,9 @@ def _sticky(
     return Selection(tuple(chosen), _cost(chosen, count), previous.floor)
 
 
-def merged(selection: Selection, items: Sequence[Item], count: Callable[[str], int]) -> Selection:
+def merge_selection(
+    selection: Selection, items: Sequence[Item], count: Callable[[str], int]
+) -> Selection:
     """The selection with ``items`` (re-rendered or dropped members) in place of the old."""
     return replace(selection, items=tuple(items), tokens=_cost(items, count))  # floor kept
 

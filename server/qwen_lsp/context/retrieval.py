@@ -14,7 +14,7 @@ import builtins
 import math
 import os
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -114,7 +114,7 @@ def builtin_names(language_id: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
-class Candidate:
+class SnippetCandidate:
     """Something that may go into the prompt, with its score. ``symbol`` for definitions;
     ``text`` for fixed regions (recent edits)."""
 
@@ -213,7 +213,7 @@ def rank_definitions(
     local_symbols: Sequence[Symbol] = (),
     skip: Iterable[tuple[str, int]] = (),
     near: Collection[str] | None = None,
-) -> list[Candidate]:
+) -> list[SnippetCandidate]:
     """Candidates for every weighted name, best first, at most ``MAX_DEFS_PER_NAME`` per name.
 
     ``local_symbols`` are the current file's own definitions (resolved first; they shadow the
@@ -225,7 +225,7 @@ def rank_definitions(
         local_by_name.setdefault(symbol.name, []).append(symbol)
     lang_family = family(current.language_id)
     ignored = builtin_names(current.language_id) | current.bound_names
-    out: dict[tuple[str, int], Candidate] = {}
+    out: dict[tuple[str, int], SnippetCandidate] = {}
     for name, weight in weights.items():
         local = local_by_name.get(name)
         if local:
@@ -246,9 +246,9 @@ def rank_definitions(
     return sorted(out.values(), key=lambda c: (-c.score, c.path, c.start_line))
 
 
-def _local_candidate(symbol: Symbol, weight: float) -> Candidate:
+def _local_candidate(symbol: Symbol, weight: float) -> SnippetCandidate:
     kind = KIND_WEIGHT.get(symbol.kind, 0.5)
-    return Candidate(
+    return SnippetCandidate(
         symbol.key,
         symbol.path,
         symbol.start_line,
@@ -261,7 +261,7 @@ def _local_candidate(symbol: Symbol, weight: float) -> Candidate:
 
 def _workspace_candidates(
     name: str, weight: float, index: WorkspaceIndex, current: CurrentFile, lang_family: str
-) -> list[Candidate]:
+) -> list[SnippetCandidate]:
     symbols = [
         s
         for s in index.lookup(name)
@@ -281,7 +281,7 @@ def _workspace_candidates(
     ambiguity = 1.0 + math.log2(max(1, len({s[2].path for s in scored})))
     scored.sort(key=lambda item: (-item[0], item[2].path, item[2].start_byte))
     return [
-        Candidate(
+        SnippetCandidate(
             s.key, s.path, s.start_line, s.end_line, weight * fw / ambiguity, reason, symbol=s
         )
         for fw, reason, s in scored[:MAX_DEFS_PER_NAME]
@@ -378,10 +378,23 @@ def _defines(index: WorkspaceIndex, files: Sequence[str], names: set[str]) -> bo
 
 def module_candidates(
     weights: Mapping[str, float], aliases: Mapping[str, Sequence[str]]
-) -> list[Candidate]:
+) -> list[SnippetCandidate]:
     """A summary of each aliased module used near the cursor (its top-level signatures)."""
-    out: list[Candidate] = []
+    out: list[SnippetCandidate] = []
     for name, weight in weights.items():
         for path in aliases.get(name, ()):
-            out.append(Candidate((path, SUMMARY_KEY), path, 0, 0, weight * MODULE_WEIGHT, "module"))
+            out.append(
+                SnippetCandidate((path, SUMMARY_KEY), path, 0, 0, weight * MODULE_WEIGHT, "module")
+            )
     return out
+
+
+def snippet_identity(candidate: SnippetCandidate) -> Hashable:
+    """A snippet's identity across edits: byte offsets move while the user types, so a
+    definition is known by its file, container, name and kind."""
+    symbol = candidate.symbol
+    if symbol is not None:
+        return (candidate.path, symbol.container or "", symbol.name, symbol.kind)
+    if candidate.key[1] == SUMMARY_KEY:
+        return (candidate.path, "<module>")
+    return (candidate.path, f"<edit {candidate.start_line}>")

@@ -155,7 +155,9 @@ def one_line_member(symbol: Symbol, source: bytes, language_id: str) -> str:
     return "\n".join(line[:MAX_MEMBER_CHARS] for line in text[:3])
 
 
-def brief(symbol: Symbol, source: bytes, file_symbols: Sequence[Symbol], language_id: str) -> str:
+def one_line_summary(
+    symbol: Symbol, source: bytes, file_symbols: Sequence[Symbol], language_id: str
+) -> str:
     """A definition in one line (a method: under its container's header line)."""
     line = one_line_member(symbol, source, language_id)
     container = enclosing_container(symbol, file_symbols)

@@ -110,4 +110,7 @@ def body_error(exc: httpx.HTTPError) -> ModelError:
         return ModelError("protocol", f"the answer could not be decoded: {exc}")
     if isinstance(exc, httpx.TimeoutException):
         return ModelError("timeout", "the answer stalled")
-    return ModelError("protocol", f"the answer was cut short: {describe(exc)}")
+    if isinstance(exc, httpx.ReadError) or "peer closed" in str(exc) or "incomplete" in str(exc):
+        # The connection ended before the body did: the server died or dropped us mid-answer.
+        return ModelError("dropped", f"the answer was cut short: {describe(exc)}")
+    return ModelError("protocol", f"the answer's framing is broken: {describe(exc)}")

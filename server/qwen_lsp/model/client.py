@@ -152,6 +152,12 @@ def classify_status(status: int, body: str, retry_after: str | None) -> ModelErr
     return ModelError("bad_request", message, status)
 
 
+def sends_credentials(endpoint: EndpointSettings) -> bool:
+    """Whether requests carry credentials: the API key, any extra header (they are mostly auth
+    headers), or user:password in the base URL."""
+    return bool(endpoint.api_key or endpoint.headers or urlsplit(endpoint.base_url).username)
+
+
 def status_error(answer: StatusAnswer) -> ModelError:
     if 300 <= answer.status < 400:
         return redirect_error(answer.status, answer.redirect_target)
@@ -209,6 +215,7 @@ class ModelClient:
     def _redacted(self, error: ModelError) -> ModelError:
         """Secrets out of the error's text first, then the text cut for display."""
         error.detail = shorten(self.redact(error.detail), MESSAGE_CHARS)
+        error.credentials_sent = sends_credentials(self.endpoint)
         return error
 
     def _transport(self, request: GenerationRequest) -> Transport:

@@ -19,7 +19,13 @@ ErrorKind = Literal[
     "bad_request",  # other 4xx
     "redirect",  # 3xx: never followed (the key would go along)
     "protocol",  # the answer was not the OpenAI shape we asked for
+    "dropped",  # the connection ended in the middle of an answer (server crashed, restarted)
 ]
+
+KEY_HOWTO = (
+    "export QWEN_LSP_API_KEY (or DASHSCOPE_API_KEY / OPENAI_API_KEY) where the editor starts, or "
+    "in VS Code run the command “Qwen: Set API Key”"
+)
 
 
 @dataclass
@@ -28,6 +34,9 @@ class ModelError(Exception):
     detail: str
     status: int | None = None
     retry_after_s: float | None = None
+    # Whether the request carried credentials (a key, an auth header, user:password in the URL):
+    # a 401 without any is a missing key, not a wrong one. Set by the model client.
+    credentials_sent: bool | None = None
 
     def __str__(self) -> str:
         status = f" (HTTP {self.status})" if self.status else ""
@@ -43,8 +52,10 @@ class ModelError(Exception):
             "endpoint.ca_bundle or endpoint.verify_tls.",
             "timeout": "the model endpoint did not answer in time — it may be overloaded; "
             "raise endpoint.timeout_s or use a smaller model.",
-            "auth": "the model endpoint rejected the API key — set QWEN_LSP_API_KEY or "
-            "endpoint.api_key.",
+            "auth": f"the model endpoint wants an API key and none is set — {KEY_HOWTO}."
+            if self.credentials_sent is False
+            else "the model endpoint refused the API key — check that it belongs to this "
+            f"endpoint; to change it, {KEY_HOWTO}.",
             "not_found": "the model endpoint answered 404 — check endpoint.model and "
             "endpoint.base_url (it usually ends in /v1).",
             "rate_limited": "the model endpoint is rate limiting requests; completions pause "
@@ -55,6 +66,8 @@ class ModelError(Exception):
             "redirect": "the model endpoint answered with a redirect, which is not followed (the "
             "API key would go along) — set endpoint.base_url to the final URL.",
             "protocol": "the model endpoint sent an answer that is not OpenAI-compatible.",
+            "dropped": "the model server closed the connection in the middle of an answer — it "
+            "may have crashed, restarted or run out of memory; its own log says why.",
         }[self.kind] + f" ({self})"
 
 

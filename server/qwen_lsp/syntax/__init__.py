@@ -1,2 +1,3 @@
-"""Syntax layer: grammars (``languages``), incremental trees (``tree``), per-language queries and
-node tables (``queries``, ``tables``), and pure analysis functions (``analysis``)."""
+"""Syntax layer: grammars (``languages``), incremental trees (``tree``), per-language queries
+(``queries``) and node types (``node_types``), and pure questions about a tree: ``nodes``,
+``scopes``, ``definitions`` (with imports and nearby names), ``lexical``."""

@@ -1,2 +1,0 @@
-"""Post-processing filters for completions; the pipeline and its order live in
-``qwen_lsp.completion.postprocess``."""
