@@ -24,6 +24,7 @@ from qwen_lsp.documents import Document
 from qwen_lsp.syntax.analysis import error_count
 from qwen_lsp.syntax.languages import get_language
 from tests.bench.nextedit_cases import Case
+from tests.bench.realmodel.metrics import edit_similarity
 
 
 @dataclass(frozen=True)
@@ -84,24 +85,6 @@ def changed_spans(old: str, new: str) -> list[tuple[int, int]]:
     return [(i1, i2) for tag, i1, i2, _, _ in matcher.get_opcodes() if tag != "equal"]
 
 
-def levenshtein(a: str, b: str) -> int:
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
-def similarity(a: str, b: str) -> float:
-    if not a and not b:
-        return 1.0
-    return 1.0 - levenshtein(a, b) / max(len(a), len(b))
-
-
 @dataclass(frozen=True)
 class Score:
     predicted: bool
@@ -142,7 +125,7 @@ def score(r: Replay, predicted: str | None) -> Score:
     return Score(
         True,
         predicted == r.expected,
-        similarity(predicted_change, expected_change),
+        edit_similarity(predicted_change, expected_change),
         located,
         breaks,
         deletes,
