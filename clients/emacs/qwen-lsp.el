@@ -26,6 +26,12 @@
 ;; part of them: the server reads QWEN_LSP_API_KEY, OPENAI_API_KEY or
 ;; DASHSCOPE_API_KEY from its environment (see `qwen-lsp-api-key-env').
 
+;; Next-edit predictions (server setting next_edit.enabled): once your
+;; edits settle the server predicts the edit that follows them and offers
+;; it as the code action "Qwen: Apply predicted edit";
+;; `qwen-lsp-apply-next-edit' applies it (to the buffer version it was
+;; made for), as does picking it in `eglot-code-actions'.
+
 ;;; Code:
 
 (require 'cl-lib)
@@ -296,6 +302,25 @@ TITLE picks the action non-interactively; otherwise you are asked."
   (if (and (require 'lsp-inline-completion nil t) (fboundp 'lsp-inline-completion-display))
       (lsp-inline-completion-display)
     (completion-at-point)))
+
+;;;; Next edit
+
+(defconst qwen-lsp-next-edit-title "Qwen: Apply predicted edit"
+  "Title of the code action that carries the server's next-edit prediction.")
+
+;;;###autoload
+(defun qwen-lsp-apply-next-edit ()
+  "Apply the edit qwen-lsp predicts after your last edits (eglot).
+Needs next_edit.enabled in the server settings; a prediction comes once
+your edits settle.  Its edit is for the buffer version it was made for:
+eglot refuses it if the buffer changed since."
+  (interactive)
+  (require 'eglot)
+  (let ((action (cl-find qwen-lsp-next-edit-title (qwen-lsp--eglot-actions (point) (point))
+                         :key (lambda (a) (plist-get a :title)) :test #'equal)))
+    (unless action
+      (user-error "No predicted edit yet (is next_edit.enabled on?  One comes once your edits settle)"))
+    (qwen-lsp--eglot-run-action action)))
 
 (provide 'qwen-lsp)
 ;;; qwen-lsp.el ends here

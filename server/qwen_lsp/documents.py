@@ -169,6 +169,9 @@ class Document:
         self.path = uri_to_path(uri)
         self.language_id = language_id_for(language_id, self.path or uri)
         self.version = version
+        # Which didOpen this is (set by DocumentStore.open): an editor reloading a file sends
+        # didClose + didOpen, possibly at the same version with other text.
+        self.generation = 0
         self.encoding: PositionEncoding = normalize_encoding(encoding)
         self.max_parse_bytes = max_parse_bytes
         self.coalesce_seconds = coalesce_seconds
@@ -505,6 +508,7 @@ class DocumentStore:
         self.history_size = history_size
         self.coalesce_seconds = coalesce_seconds
         self._docs: dict[str, Document] = {}
+        self._opened = 0  # didOpens so far: each open document gets the next generation
 
     def open(
         self, uri: str, text: str, version: int = 0, language_id: str | None = None
@@ -520,6 +524,8 @@ class DocumentStore:
             history_size=self.history_size,
             coalesce_seconds=self.coalesce_seconds,
         )
+        self._opened += 1
+        doc.generation = self._opened
         self._docs[uri] = doc
         return doc
 

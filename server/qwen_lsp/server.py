@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from .model.client import ModelClient, TransportName
     from .model.detect import Detection
     from .model.errors import ModelError
+    from .nextedit_lsp import NextEdit
 
 log = logging.getLogger("qwen_lsp")
 
@@ -131,6 +132,7 @@ class QwenLanguageServer(LanguageServer):
         self.redetecting = False
         self.tasks: set[asyncio.Task[Any]] = set()
         self.last_activity = 0.0  # time.monotonic() of the latest edit or completion request
+        self.next_edit: NextEdit  # set by register_next_edit (nextedit_lsp.py)
 
     # --- the completion core, built on first use -------------------------------------------
 
@@ -474,6 +476,7 @@ def build_server(
             return
         if ls.core_ready:
             ls.context_engine.did_change(doc)
+        ls.next_edit.did_change(doc)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: QwenLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -504,6 +507,7 @@ def build_server(
             ls.engine.cancel(uri)
             ls.engine.cache.forget(uri)
             ls.context_engine.did_close(uri)
+        ls.next_edit.did_close(uri)
         ls.documents.close(uri)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
@@ -514,6 +518,8 @@ def build_server(
         doc = ls.document_or_error(params.text_document.uri)
         if is_secret_document(doc.path):  # its text would become the prompt
             return types.InlineCompletionList(items=[])
+        if (predicted := ls.next_edit.inline_item(doc, params.position)) is not None:
+            return types.InlineCompletionList(items=[predicted])  # the next edit, on this line
         automatic = params.context.trigger_kind != types.InlineCompletionTriggerKind.Invoked
         request = ls.completion_input(doc, params.position, automatic)
         completions = await ls.engine.complete(request)
@@ -576,6 +582,7 @@ def build_server(
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: QwenLanguageServer, params: Any) -> None:
+        await ls.next_edit.shutdown()
         if ls._core is None:
             return  # nothing was started
         ls.engine.cancel_all()
@@ -604,6 +611,9 @@ def build_server(
     from .actions.handlers import register_actions
 
     register_actions(server)  # AI code actions (actions/handlers.py)
+    from .nextedit_lsp import register_next_edit
+
+    register_next_edit(server)  # next-edit prediction (nextedit_lsp.py), after the actions
     return server
 
 

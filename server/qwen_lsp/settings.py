@@ -118,11 +118,26 @@ class ActionSettings:
 
 
 @dataclass(frozen=True)
+class NextEditSettings:
+    """Next-edit prediction (docs/next-edit.md): off until turned on."""
+
+    enabled: bool = False
+    # Model for predictions; empty means actions.model, then endpoint.model.
+    model: str = ""
+    # "auto": the zeta format for model names containing "zeta", else the instruct format.
+    format: Literal["auto", "zeta", "instruct"] = "auto"
+    # Quiet time after an edit before a prediction is asked for.
+    debounce_ms: int = field(default=400, metadata={"min": 50, "max": 5000})
+    timeout_s: float = field(default=15.0, metadata={"min": 1, "max": 120})
+
+
+@dataclass(frozen=True)
 class Settings:
     endpoint: EndpointSettings = field(default_factory=EndpointSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     context: ContextSettings = field(default_factory=ContextSettings)
     actions: ActionSettings = field(default_factory=ActionSettings)
+    next_edit: NextEditSettings = field(default_factory=NextEditSettings)
     log_level: Literal["error", "warning", "info", "debug"] = "info"
 
 

@@ -104,6 +104,7 @@ class EditorClient:
         self.pending: KeyEvent | None = None
         self.widget_open = False  # the completion widget shows (incomplete) items
         self.trigger_characters: list[str] = []
+        self.notifications: list[tuple[float, dict[str, Any]]] = []  # (time, message) received
         self._futures: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._reader: asyncio.Task[None] | None = None
 
@@ -136,6 +137,8 @@ class EditorClient:
             if "method" in message:
                 if "id" in message:  # a request from the server: answer it plainly
                     self.server.send({"id": message["id"], "result": None})
+                else:
+                    self.notifications.append((time.monotonic(), message))
                 continue
             future = self._futures.pop(message.get("id"), None)  # type: ignore[arg-type]
             if future is not None and not future.done():
@@ -341,6 +344,7 @@ async def editor_session(
     real: RealFile,
     mode: str = "inline",
     options: dict[str, Any] | None = None,
+    capabilities: dict[str, Any] | None = None,
 ) -> AsyncIterator[EditorClient]:
     """The real server on ``workspace`` (holding ``real`` on disk) with ``real`` open."""
     path = workspace / real.name
@@ -348,7 +352,7 @@ async def editor_session(
     init = {"endpoint": {"baseUrl": fake.base_url, "model": "qwen2.5-coder-1.5b"}}
     for section, values in (options or {}).items():
         init[section] = {**init.get(section, {}), **values}
-    async with raw_lsp(init, root=workspace) as server:
+    async with raw_lsp(init, root=workspace, capabilities=capabilities) as server:
         editor = EditorClient(server, path.as_uri(), real.text, real.language_id, mode)
         await editor.start([".", "(", " ", "\n"])
         try:

@@ -183,7 +183,7 @@ def test_ghost_text_is_shown_and_tab_accepts_it(
     qwen_maps = "return vim.tbl_map(function(m) return m.lhs end, vim.tbl_filter(function(m)"
     qwen_maps += " return (m.desc or ''):find('qwen') end, vim.api.nvim_buf_get_keymap(0, 'i')))"
     assert sorted(nvim.lua(qwen_maps)) == sorted(
-        ["<Tab>", "<M-Right>", "<M-Down>", "<M-]>", "<M-[>", "<C-]>"]
+        ["<Tab>", "<M-Right>", "<M-Down>", "<M-]>", "<M-[>", "<C-]>", "<M-n>"]
     )
     nvim.insert_at_end_of_line(2)
 
@@ -280,8 +280,9 @@ def test_completion_items_without_the_inline_completion_api(
     nvim = start_nvim(fake_endpoint.base_url, before_setup=WITHOUT_INLINE_API)
     assert not nvim.lua("return require('qwen-lsp').uses_inline()")
     assert nvim.lua("return require('qwen-lsp').init_options().completion.completionItems")
-    qwen_maps = "return vim.tbl_filter(function(m) return (m.desc or ''):find('qwen') end,"
-    assert nvim.lua(qwen_maps + " vim.api.nvim_buf_get_keymap(0, 'i'))") == []  # no ghost-text keys
+    qwen_maps = "return vim.tbl_map(function(m) return m.lhs end, vim.tbl_filter(function(m)"
+    qwen_maps += " return (m.desc or ''):find('qwen') end, vim.api.nvim_buf_get_keymap(0, 'i')))"
+    assert nvim.lua(qwen_maps) == ["<M-n>"]  # no ghost-text keys; the next-edit key only
     nvim.lua("vim.o.completeopt = 'menuone,noinsert,popup'")  # as the README recommends
     nvim.insert_at_end_of_line(2)
     nvim.lua("vim.lsp.completion.get()")  # what <C-x><C-o> / <C-Space> do

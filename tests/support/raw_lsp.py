@@ -127,11 +127,15 @@ class RawServer:
 
 @contextlib.asynccontextmanager
 async def raw_lsp(
-    init_options: dict[str, Any] | None = None, root: Path | None = None
+    init_options: dict[str, Any] | None = None,
+    root: Path | None = None,
+    capabilities: dict[str, Any] | None = None,
 ) -> AsyncIterator[RawServer]:
     """An initialized server (with ``root`` as its workspace folder when given); shut down and
     exited (or killed) afterwards."""
     params: dict[str, Any] = {**INITIALIZE, "initializationOptions": init_options}
+    if capabilities is not None:
+        params["capabilities"] = capabilities
     if root is not None:
         params["rootUri"] = root.as_uri()
         params["workspaceFolders"] = [{"uri": root.as_uri(), "name": root.name}]

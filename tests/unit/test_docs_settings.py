@@ -74,7 +74,7 @@ def vscode_to_server() -> dict[str, str]:
         got = re.search(r"(\w+): cfg\.get<[^>]+>\('([\w.]+)'", line)
         if got:
             key = snake(got.group(1))
-            pairs[got.group(2)] = f"{section}.{key}" if section else key
+            pairs[got.group(2)] = f"{snake(section)}.{key}" if section else key
     return pairs
 
 

@@ -100,6 +100,12 @@ export function serverSettings(apiKey: string | undefined): JsonObject {
             completionItems: cfg.get<boolean>('completion.completionItems', false),
             disabledLanguages,
         },
+        nextEdit: {
+            enabled: cfg.get<boolean>('nextEdit.enable'),
+            model: cfg.get<string>('nextEdit.model'),
+            format: cfg.get<string>('nextEdit.format'),
+            debounceMs: cfg.get<number>('nextEdit.debounceMs'),
+        },
         logLevel: cfg.get<string>('logLevel'),
     };
     const extra = cfg.get<JsonObject>('serverSettings', {});

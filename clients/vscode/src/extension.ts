@@ -3,7 +3,8 @@
  *
  * Ghost text comes from the server's `textDocument/inlineCompletion` (vscode-languageclient
  * registers the provider itself); this file adds settings, the API key in SecretStorage, the
- * status bar, commands, and restarts the server when its command line changes.
+ * status bar, commands, next-edit predictions (nextEdit.ts), and restarts the server when its
+ * command line changes.
  */
 import * as vscode from 'vscode';
 import {
@@ -27,6 +28,7 @@ import {
     serverSettings,
     updateSetting,
 } from './config';
+import { NOTIFICATION as NEXT_EDIT, NextEditView, nextEditCapability } from './nextEdit';
 import { logServerStderr } from './serverLog';
 import { InstallError, ServerInstaller } from './serverInstall';
 import { ServerStatus, StatusBar } from './status';
@@ -39,6 +41,7 @@ class QwenExtension implements vscode.Disposable {
     private apiKey: string | undefined;
     private readonly output: vscode.LogOutputChannel;
     private readonly status: StatusBar;
+    private readonly nextEdit: NextEditView;
     private readonly disposables: vscode.Disposable[] = [];
     /** Serialises start/stop/restart so overlapping requests cannot leak a server process. */
     private lifecycle: Promise<void> = Promise.resolve();
@@ -46,7 +49,8 @@ class QwenExtension implements vscode.Disposable {
     constructor(private readonly context: vscode.ExtensionContext) {
         this.output = vscode.window.createOutputChannel('Qwen Coder', { log: true });
         this.status = new StatusBar('qwen-lsp.statusMenu');
-        this.disposables.push(this.output, this.status);
+        this.nextEdit = new NextEditView(() => this.client);
+        this.disposables.push(this.output, this.status, this.nextEdit);
     }
 
     async activate(): Promise<void> {
@@ -206,6 +210,12 @@ class QwenExtension implements vscode.Disposable {
         client.onNotification(STATUS_NOTIFICATION, (status: ServerStatus) => {
             if (client === this.client) {
                 this.status.setServerStatus(status);
+            }
+        });
+        client.registerFeature(nextEditCapability);
+        client.onNotification(NEXT_EDIT, (params) => {
+            if (client === this.client) {
+                this.nextEdit.update(params);
             }
         });
         this.status.setClientState('starting');

@@ -4,7 +4,8 @@
 ---   * Neovim 0.12+: ghost text through `vim.lsp.inline_completion` (LSP 3.18), with keymaps to
 ---     accept (all, next word, next line), cycle and dismiss suggestions.
 ---   * Neovim 0.11: completion items through `vim.lsp.completion` (popup / omnifunc).
----   * Everywhere: AI code actions through `vim.lsp.buf.code_action()`.
+---   * Everywhere: AI code actions through `vim.lsp.buf.code_action()`, and next-edit predictions
+---     (option `next_edit`) as virtual text with a jump/apply key (`qwen-lsp.next_edit`).
 ---
 --- Settings go to the server as `initializationOptions`; the API key only ever travels through
 --- the environment of the server process.
@@ -20,6 +21,7 @@ M.name = 'qwen_lsp'
 ---@field next string|false        Show the next suggestion
 ---@field prev string|false        Show the previous suggestion
 ---@field dismiss string|false     Hide the suggestion (falls through when none is shown)
+---@field next_edit string|false   Jump to the predicted next edit, apply it once there (normal and insert mode)
 
 ---@class qwen_lsp.Options
 ---@field cmd string[]                   Command that starts the server (stdio)
@@ -35,6 +37,7 @@ M.name = 'qwen_lsp'
 ---@field autotrigger boolean            Completion items pop up while typing (0.11 fallback)
 ---@field keymaps qwen_lsp.Keymaps|false
 ---@field status_notifications boolean   Ask the server for `qwen/status` notifications
+---@field next_edit? boolean             Shortcut for settings.nextEdit.enabled (predict the next edit)
 
 ---@type qwen_lsp.Options
 M.defaults = {
@@ -56,8 +59,10 @@ M.defaults = {
     next = '<M-]>',
     prev = '<M-[>',
     dismiss = '<C-]>',
+    next_edit = '<M-n>',
   },
   status_notifications = true,
+  next_edit = nil,
 }
 
 ---@type qwen_lsp.Options
@@ -131,6 +136,10 @@ function M.init_options()
   if settings.completion.completionItems == nil and settings.completion.completion_items == nil then
     settings.completion.completionItems = M.uses_items()
   end
+  if opts.next_edit ~= nil then
+    settings.nextEdit = settings.nextEdit or {}
+    settings.nextEdit.enabled = opts.next_edit and true or false
+  end
   settings.statusNotifications = opts.status_notifications and true or nil
   return settings
 end
@@ -198,7 +207,12 @@ function M.client_config()
         on_dir(root_for(bufnr))
       end
     end,
-    handlers = { ['qwen/status'] = on_status },
+    handlers = {
+      ['qwen/status'] = on_status,
+      ['qwen/nextEdit'] = require('qwen-lsp.next_edit').handler,
+    },
+    -- Ask for `qwen/nextEdit` notifications (shown when next_edit is on in the settings).
+    capabilities = { experimental = { qwenNextEdit = true } },
   }
 end
 
@@ -222,6 +236,7 @@ end
 local function on_attach(client, bufnr)
   local on = M.enabled_for(bufnr)
   set_buffer_features(client, bufnr, on)
+  require('qwen-lsp.next_edit').attach(bufnr)
   if M.options.keymaps then
     require('qwen-lsp.keymaps').attach(bufnr, M.options.keymaps, M.uses_inline())
   end

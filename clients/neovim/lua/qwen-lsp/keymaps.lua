@@ -2,6 +2,8 @@
 ---
 --- With ghost text (Neovim 0.12+), every key only acts while a suggestion is shown and otherwise
 --- types what it would have typed, so <Tab> still indents when there is nothing to accept.
+--- <Tab> and the dismiss key also act on a shown next-edit prediction (after the ghost text);
+--- `next_edit` (<M-n>) jumps to it and applies it in normal and insert mode, whatever the mode.
 
 local M = {}
 
@@ -72,6 +74,12 @@ end
 ---@param keys qwen_lsp.Keymaps
 ---@param inline boolean ghost text is in use
 function M.attach(bufnr, keys, inline)
+  local next_edit = require('qwen-lsp.next_edit')
+  if keys.next_edit and keys.next_edit ~= '' then
+    vim.keymap.set({ 'n', 'i' }, keys.next_edit, function()
+      next_edit.jump_or_apply(bufnr)
+    end, { buffer = bufnr, silent = true, desc = 'qwen-lsp: jump to / apply the next edit' })
+  end
   if not inline then
     return -- completion items use the completion popup's own keys (<C-n>, <C-y>, …)
   end
@@ -83,7 +91,7 @@ function M.attach(bufnr, keys, inline)
   end
 
   map(keys.accept, function()
-    if ic.get({ bufnr = bufnr }) then
+    if ic.get({ bufnr = bufnr }) or next_edit.jump_or_apply(bufnr) then
       return ''
     end
     return feed(keys.accept)
@@ -113,7 +121,7 @@ function M.attach(bufnr, keys, inline)
 
   map(keys.dismiss, function()
     -- Accepting with a no-op handler hides the suggestion and cancels pending requests.
-    if ic.get({ bufnr = bufnr, on_accept = function() end }) then
+    if ic.get({ bufnr = bufnr, on_accept = function() end }) or next_edit.dismiss(bufnr) then
       return ''
     end
     return feed(keys.dismiss)
